@@ -1,0 +1,44 @@
+"""interpkit: fine-tune, explain and audit BERT text classifiers in Jupyter.
+
+The public API is listed in ``__all__``. Names are imported on first use, so
+``import interpkit`` stays cheap (torch and transformers load only when needed).
+
+Example
+-------
+>>> import interpkit
+>>> clf = interpkit.demo_classifier()          # fine-tuned once, then cached
+>>> clf.predict_proba(["a gripping, funny film"])
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Classifier": "models",
+    "load_classifier": "models",
+    "TruncationWarning": "models",
+    "UntrainedHeadWarning": "models",
+    "load_dataset": "data",
+    "fine_tune": "train",
+    "evaluate": "train",
+    "demo_classifier": "train",
+    "cache_dir": "train",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'interpkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

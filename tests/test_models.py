@@ -1,0 +1,236 @@
+import hashlib
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import interpkit
+from interpkit.models import (
+    EMBEDDED_SHA256,
+    TruncationWarning,
+    UntrainedHeadWarning,
+    as_text_list,
+    embedded_model_dir,
+    load_classifier,
+    resolve_device,
+    verify_sha256,
+)
+
+TEXTS = [
+    "A gripping, funny and moving film.",
+    "Dull.",
+    "The plot meanders for two hours and the jokes never land, which is a shame given the cast.",
+    "not bad at all",
+    "Worst movie of the year?",
+]
+
+
+def test_import_is_cheap():
+    code = "import sys, interpkit; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_public_api_is_exported():
+    for name in interpkit.__all__:
+        assert getattr(interpkit, name) is not None
+    with pytest.raises(AttributeError):
+        interpkit.no_such_thing  # noqa: B018
+
+
+def test_default_loads_embedded_bert_with_eager_attention(embedded):
+    assert embedded.labels == ("negative", "positive")
+    assert embedded.model.config.model_type == "bert"
+    assert embedded.model.config._attn_implementation == "eager"
+    assert embedded.max_length == 512
+    assert not embedded.head_is_trained
+    assert "head untrained" in repr(embedded)
+
+
+def test_embedded_weights_match_published_sha256():
+    path = embedded_model_dir() / "model.safetensors"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == EMBEDDED_SHA256
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    fake = tmp_path / "model.safetensors"
+    fake.write_bytes(b"not the published weights")
+    with pytest.raises(RuntimeError, match="sha256"):
+        verify_sha256(fake, EMBEDDED_SHA256)
+
+
+def test_untrained_head_warns():
+    with pytest.warns(UntrainedHeadWarning, match="fine-tune"):
+        load_classifier(device="cpu")
+
+
+def test_predict_proba_rows_sum_to_one_and_keep_order(embedded):
+    probs = embedded.predict_proba(TEXTS, batch_size=2)
+    assert probs.shape == (len(TEXTS), 2)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-6)
+    one_by_one = np.vstack([embedded.predict_proba(t) for t in TEXTS])
+    np.testing.assert_allclose(probs, one_by_one, atol=1e-5)
+    reversed_probs = embedded.predict_proba(TEXTS[::-1], batch_size=3)
+    np.testing.assert_allclose(reversed_probs[::-1], probs, atol=1e-5)
+
+
+def test_predict_proba_matches_an_unbatched_forward_pass(embedded):
+    enc = embedded.tokenizer(TEXTS[2], return_tensors="pt")
+    with torch.no_grad():
+        expected = torch.softmax(embedded.model(**enc).logits, -1).numpy()[0]
+    np.testing.assert_allclose(embedded.predict_proba([TEXTS[2]])[0], expected, atol=1e-5)
+
+
+def test_predict_returns_label_names(embedded):
+    assert set(embedded.predict(TEXTS)) <= set(embedded.labels)
+
+
+def test_attentions_are_returned_and_normalised(embedded):
+    tokens, att = embedded.attentions("a great film")
+    assert tokens == ["[CLS]", "a", "great", "film", "[SEP]"]
+    assert att.shape == (6, 12, 5, 5)
+    torch.testing.assert_close(att.sum(-1), torch.ones(6, 12, 5))
+
+
+def test_attentions_work_after_switching_to_sdpa(tiny):
+    tiny.model.set_attn_implementation("sdpa")
+    tokens, att = tiny.attentions("a good film")
+    assert att.shape[-1] == len(tokens)
+    assert tiny.model.config._attn_implementation == "sdpa"  # restored
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        ("", ValueError, "empty"),
+        ("   \n", ValueError, "empty"),
+        (["fine", "  "], ValueError, "text #1 is empty"),
+        ([], ValueError, "no texts"),
+        (["fine", 3], TypeError, "text #1 is a int"),
+        (42, TypeError, "string or a list"),
+        (b"bytes", TypeError, "string or a list"),
+    ],
+)
+def test_bad_texts_give_one_line_errors(tiny, bad, error, match):
+    with pytest.raises(error, match=match) as info:
+        tiny.predict_proba(bad)
+    assert "\n" not in str(info.value)
+
+
+def test_as_text_list_accepts_series_and_arrays():
+    import pandas as pd
+
+    assert as_text_list(pd.Series(["a", "b"])) == ["a", "b"]
+    assert as_text_list(np.array(["a", "b"])) == ["a", "b"]
+    assert as_text_list("one") == ["one"]
+
+
+def test_long_texts_are_truncated_with_a_visible_warning(tiny):
+    long_text = " ".join(["good"] * 200)
+    with pytest.warns(TruncationWarning, match="truncated"):
+        probs = tiny.predict_proba([long_text, "bad"])
+    assert probs.shape == (2, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncationWarning)
+        tiny.predict_proba(["short and fine"])  # no warning below the limit
+
+
+def test_label_ids_and_unknown_labels(tiny):
+    assert tiny.label_id("positive") == 1
+    assert tiny.label_id(0) == 0
+    with pytest.raises(ValueError, match="unknown label 'neutral'.*'negative', 'positive'"):
+        tiny.label_id("neutral")
+    with pytest.raises(ValueError, match="out of range"):
+        tiny.label_id(5)
+
+
+def test_custom_labels_and_wrong_label_count(tmp_path, tiny):
+    tiny.save(tmp_path / "m")
+    clf = load_classifier(tmp_path / "m", device="cpu")
+    assert clf.labels == ("negative", "positive")
+    with pytest.raises(ValueError, match="trained head with 2 classes"):
+        load_classifier(tmp_path / "m", labels=["a", "b", "c"], device="cpu")
+    with pytest.raises(ValueError, match="distinct"):
+        load_classifier(tmp_path / "m", labels=["a", "a"], device="cpu")
+
+
+def test_local_path_round_trip(tmp_path, tiny):
+    saved = tiny.save(tmp_path / "model")
+    assert (saved / "model.safetensors").is_file()
+    assert not list(tmp_path.glob(".*tmp*")), "temporary folders left behind"
+    again = load_classifier(saved, device="cpu")
+    assert again.head_is_trained
+    np.testing.assert_allclose(
+        again.predict_proba(["a good film"]), tiny.predict_proba(["a good film"]), atol=1e-6
+    )
+
+
+def test_save_replaces_an_existing_model_atomically(tmp_path, tiny):
+    target = tmp_path / "model"
+    tiny.save(target)
+    tiny.save(target)  # overwrite in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda p: p, ValueError, "not a model folder"),
+        (lambda p: p / "missing", FileNotFoundError, "no model folder"),
+        (lambda p: _file(p / "w.safetensors"), ValueError, "is a file"),
+    ],
+)
+def test_bad_paths_give_clear_errors(tmp_path, make, error, match):
+    with pytest.raises(error, match=match):
+        load_classifier(make(tmp_path), device="cpu")
+
+
+def _file(path):
+    path.write_bytes(b"x")
+    return path
+
+
+def test_hub_name_offline_and_uncached_names_the_fix(tmp_path):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path))
+    code = (
+        "import interpkit\n"
+        "try:\n    interpkit.load_classifier('bert-base-uncased', device='cpu')\n"
+        "except OSError as e:\n    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert "not in the local cache" in out.stdout
+    assert "load_classifier() for the embedded default" in out.stdout
+
+
+def test_hub_code_path_loads_a_cached_model(tmp_path, tiny):
+    """A hub name resolves through the Hugging Face cache, as after a first online download."""
+    folder = tmp_path / "hub" / "models--interpkit-test--tiny-bert"
+    tiny.save(folder / "snapshots" / ("0" * 40))
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text("0" * 40)
+    code = (
+        "import interpkit\n"
+        "clf = interpkit.load_classifier('interpkit-test/tiny-bert', device='cpu')\n"
+        "print(clf.name, clf.predict_proba('a good film').shape)\n"
+    )
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(tmp_path / "hub"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["interpkit-test/tiny-bert", "(1,", "2)"]
+
+
+def test_devices():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in {"cpu", "cuda", "mps"}
+    with pytest.raises(ValueError, match="unknown device"):
+        resolve_device("gpu-please")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            resolve_device("cuda")

@@ -1,0 +1,192 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import transformers
+from transformers import TrainerCallback
+
+import interpkit
+from interpkit.testing import tiny_classifier, tiny_dataset
+from interpkit.train import CHECKPOINTS, MODEL, RUN_INFO, demo_classifier, evaluate, fine_tune
+
+QUICK = dict(epochs=2, batch_size=8, learning_rate=1e-3, seed=3, progress=False)
+
+
+class StopAtStep(TrainerCallback):
+    """Simulates a crash (Ctrl-C, killed kernel) right after a given step."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+def _evals(history):
+    return history.dropna(subset=["eval_accuracy"]).reset_index(drop=True)
+
+
+def test_fine_tune_learns_and_returns_history(tiny, tiny_data):
+    before = evaluate(tiny, tiny_data["test"])
+    history = fine_tune(tiny, tiny_data, epochs=8, batch_size=8, learning_rate=3e-3, progress=False)
+    assert isinstance(history, pd.DataFrame)
+    assert {"loss", "eval_loss", "eval_accuracy", "eval_macro_f1"} <= set(history.columns)
+    evals = _evals(history)
+    assert list(evals["epoch"]) == [float(e) for e in range(1, 9)]
+    after = evaluate(tiny, tiny_data["test"])
+    assert after["accuracy"] >= 0.9 > before["accuracy"]
+    assert tiny.head_is_trained
+    assert history.attrs["train_examples"] == len(tiny_data["train"])
+
+
+def test_same_seed_gives_identical_metrics(tiny_data):
+    a = fine_tune(tiny_classifier(seed=1), tiny_data, **QUICK)
+    b = fine_tune(tiny_classifier(seed=1), tiny_data, **QUICK)
+    pd.testing.assert_frame_equal(a, b)
+    c = fine_tune(tiny_classifier(seed=1), tiny_data, **{**QUICK, "seed": 4})
+    assert not a["loss"].equals(c["loss"])
+
+
+def test_run_folder_holds_model_metrics_seed_and_versions(tmp_path, tiny, tiny_data):
+    history = fine_tune(tiny, tiny_data, output_dir=tmp_path / "run", **QUICK)
+    model_dir = tmp_path / "run" / MODEL
+    assert history.attrs["model_dir"] == str(model_dir)
+    assert (model_dir / "model.safetensors").is_file()
+    assert (model_dir / "tokenizer.json").is_file()
+    info = json.loads((model_dir / RUN_INFO).read_text())
+    assert info["settings"]["seed"] == 3
+    assert info["labels"] == ["negative", "positive"]
+    assert info["versions"]["transformers"] == transformers.__version__
+    assert info["final_eval"]["eval_accuracy"] == pytest.approx(_evals(history)["eval_accuracy"].iloc[-1])
+    again = interpkit.load_classifier(tmp_path / "run", device="cpu")  # the run folder loads
+    np.testing.assert_allclose(
+        again.predict_proba(["the film was good"]), tiny.predict_proba(["the film was good"]), atol=1e-6
+    )
+
+
+def test_resume_after_an_interrupted_run_matches_an_uninterrupted_one(tmp_path, tiny_data):
+    straight = fine_tune(tiny_classifier(seed=2), tiny_data, output_dir=tmp_path / "a", save_steps=3, **QUICK)
+    first = tiny_classifier(seed=2)
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(first, tiny_data, output_dir=tmp_path / "b", save_steps=3, callbacks=[StopAtStep(8)], **QUICK)
+    ckpts = sorted(p.name for p in (tmp_path / "b" / CHECKPOINTS).iterdir())
+    assert ckpts == ["checkpoint-3", "checkpoint-6"]
+    assert not (tmp_path / "b" / MODEL).exists()
+    resumed_clf = tiny_classifier(seed=99)  # fresh weights: everything must come from the checkpoint
+    resumed = fine_tune(resumed_clf, tiny_data, output_dir=tmp_path / "b", save_steps=3, resume=True, **QUICK)
+    assert resumed.attrs["resumed_from"].endswith("checkpoint-6")
+    # the final evaluation (epoch 2) is identical, as are the weights
+    pd.testing.assert_series_equal(_evals(resumed).iloc[-1], _evals(straight).iloc[-1])
+    a = interpkit.load_classifier(tmp_path / "a", device="cpu").predict_proba(["a bad film", "the best"])
+    np.testing.assert_allclose(resumed_clf.predict_proba(["a bad film", "the best"]), a, atol=1e-6)
+
+
+def test_a_crash_while_saving_leaves_no_corrupted_checkpoint(tmp_path, tiny_data, monkeypatch):
+    real = transformers.Trainer._save_rng_state
+    calls = {"n": 0}
+
+    def crash_on_second_save(self, output_dir):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # killed half-way through writing checkpoint-6
+        return real(self, output_dir)
+
+    monkeypatch.setattr(transformers.Trainer, "_save_rng_state", crash_on_second_save)
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(tiny_classifier(), tiny_data, output_dir=tmp_path / "run", save_steps=3, **QUICK)
+    ckpt_root = tmp_path / "run" / CHECKPOINTS
+    assert sorted(p.name for p in ckpt_root.iterdir() if not p.name.startswith(".")) == ["checkpoint-3"]
+    assert (ckpt_root / "checkpoint-3" / "trainer_state.json").is_file()
+    monkeypatch.setattr(transformers.Trainer, "_save_rng_state", real)
+    history = fine_tune(tiny_classifier(), tiny_data, output_dir=tmp_path / "run", save_steps=3, resume=True, **QUICK)
+    assert history.attrs["resumed_from"].endswith("checkpoint-3")
+    assert not (ckpt_root / ".staging").exists()
+
+
+def test_resume_with_no_checkpoint_starts_afresh(tmp_path, tiny, tiny_data):
+    with pytest.warns(UserWarning, match="starts from the beginning"):
+        history = fine_tune(tiny, tiny_data, output_dir=tmp_path / "new", resume=True, **QUICK)
+    assert history.attrs["resumed_from"] is None
+
+
+def test_subsets_and_no_eval(tiny, tiny_data):
+    history = fine_tune(tiny, tiny_data, max_train_examples=16, eval_split=None, **QUICK)
+    assert history.attrs["train_examples"] == 16
+    assert history["eval_accuracy"].isna().all()
+
+
+def test_untrained_head_adopts_dataset_label_names(tiny_data):
+    clf = tiny_classifier(labels=("neg", "pos"))
+    fine_tune(clf, tiny_data, **QUICK)
+    assert clf.labels == ("negative", "positive")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(dataset={"validation": None}), ValueError, "no 'train' split"),
+        (dict(dataset=[1, 2]), TypeError, "DatasetDict"),
+        (dict(eval_split="dev"), ValueError, "no 'dev' split"),
+        (dict(epochs=0), ValueError, "epochs must be a positive"),
+        (dict(resume=True), ValueError, "needs the output_dir"),
+        (dict(precision="fp16"), ValueError, "needs a CUDA GPU"),
+        (dict(precision="half"), ValueError, "precision must be"),
+    ],
+)
+def test_bad_arguments(tiny, tiny_data, kwargs, error, match):
+    import torch
+
+    if kwargs.get("precision") == "fp16" and torch.cuda.is_available():
+        pytest.skip("fp16 is allowed where a GPU is present")
+    args = {"dataset": tiny_data, **kwargs}
+    with pytest.raises(error, match=match):
+        fine_tune(tiny, **args)
+
+
+def test_missing_columns_and_unknown_labels(tiny, tiny_data):
+    renamed = tiny_data.rename_column("text", "sentence")
+    with pytest.raises(ValueError, match="no text column"):
+        fine_tune(tiny, renamed, **QUICK)
+    trained = tiny_classifier(labels=("bad", "good"))
+    trained.head_is_trained = True
+    with pytest.raises(ValueError, match=r"unknown label name\(s\) \['negative', 'positive'\]"):
+        fine_tune(trained, tiny_data, **QUICK)
+
+
+def test_demo_classifier_trains_once_then_loads_from_cache(tmp_path, monkeypatch, tiny_data):
+    import interpkit.train as train
+
+    monkeypatch.setenv("INTERPKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr(train, "load_classifier", _tiny_or_load)
+    monkeypatch.setattr("interpkit.data.load_dataset", lambda *a, **k: tiny_data)
+    monkeypatch.setattr(train, "DEMO_RECIPE", dict(epochs=1, batch_size=8, seed=0))
+    first = demo_classifier(device="cpu", progress=False)
+    model_dir = tmp_path / train.DEMO_NAME / MODEL
+    assert (model_dir / "model.safetensors").is_file()
+    assert not (tmp_path / train.DEMO_NAME / CHECKPOINTS).exists()
+    stamp = (model_dir / "model.safetensors").stat().st_mtime_ns
+    second = demo_classifier(device="cpu")
+    assert (model_dir / "model.safetensors").stat().st_mtime_ns == stamp  # not retrained
+    assert second.head_is_trained and first.name == second.name
+    np.testing.assert_allclose(first.predict_proba("a good film"), second.predict_proba("a good film"), atol=1e-6)
+
+
+def _tiny_or_load(name_or_path=None, labels=None, device="auto"):
+    if name_or_path is None:
+        return tiny_classifier()
+    return interpkit.load_classifier(name_or_path, labels=labels, device=device)
+
+
+def test_evaluate_reports_accuracy_f1_and_loss(tiny, tiny_data):
+    scores = evaluate(tiny, tiny_data["test"])
+    assert set(scores) == {"accuracy", "macro_f1", "loss", "n"}
+    assert 0 <= scores["accuracy"] <= 1 and scores["loss"] > 0
+    assert scores["n"] == len(tiny_data["test"])
+
+
+def test_tiny_dataset_is_balanced():
+    ds = tiny_dataset()
+    labels = list(ds["train"]["label"]) + list(ds["validation"]["label"]) + list(ds["test"]["label"])
+    assert labels.count(0) == labels.count(1)
