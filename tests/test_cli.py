@@ -10,7 +10,9 @@ from interpkit.testing import tiny_classifier
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "interpkit", *args], capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "interpkit", *args], capture_output=True, text=True, env=env
+    )
 
 
 def test_help_lists_the_commands():
@@ -36,8 +38,22 @@ def csv_data(tmp_path):
 def test_train_then_predict(tmp_path, csv_data, capsys):
     base = tiny_classifier().save(tmp_path / "base")
     code = main(
-        ["train", "--model", str(base), "--data", str(csv_data), "--out", str(tmp_path / "run"),
-         "--epochs", "3", "--batch-size", "8", "--lr", "3e-3", "--no-progress"]
+        [
+            "train",
+            "--model",
+            str(base),
+            "--data",
+            str(csv_data),
+            "--out",
+            str(tmp_path / "run"),
+            "--epochs",
+            "3",
+            "--batch-size",
+            "8",
+            "--lr",
+            "3e-3",
+            "--no-progress",
+        ]
     )
     assert code == 0
     out = capsys.readouterr().out

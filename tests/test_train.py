@@ -59,27 +59,46 @@ def test_run_folder_holds_model_metrics_seed_and_versions(tmp_path, tiny, tiny_d
     assert info["settings"]["seed"] == 3
     assert info["labels"] == ["negative", "positive"]
     assert info["versions"]["transformers"] == transformers.__version__
-    assert info["final_eval"]["eval_accuracy"] == pytest.approx(_evals(history)["eval_accuracy"].iloc[-1])
+    assert info["final_eval"]["eval_accuracy"] == pytest.approx(
+        _evals(history)["eval_accuracy"].iloc[-1]
+    )
     again = interpkit.load_classifier(tmp_path / "run", device="cpu")  # the run folder loads
     np.testing.assert_allclose(
-        again.predict_proba(["the film was good"]), tiny.predict_proba(["the film was good"]), atol=1e-6
+        again.predict_proba(["the film was good"]),
+        tiny.predict_proba(["the film was good"]),
+        atol=1e-6,
     )
 
 
 def test_resume_after_an_interrupted_run_matches_an_uninterrupted_one(tmp_path, tiny_data):
-    straight = fine_tune(tiny_classifier(seed=2), tiny_data, output_dir=tmp_path / "a", save_steps=3, **QUICK)
+    straight = fine_tune(
+        tiny_classifier(seed=2), tiny_data, output_dir=tmp_path / "a", save_steps=3, **QUICK
+    )
     first = tiny_classifier(seed=2)
     with pytest.raises(KeyboardInterrupt):
-        fine_tune(first, tiny_data, output_dir=tmp_path / "b", save_steps=3, callbacks=[StopAtStep(8)], **QUICK)
+        fine_tune(
+            first,
+            tiny_data,
+            output_dir=tmp_path / "b",
+            save_steps=3,
+            callbacks=[StopAtStep(8)],
+            **QUICK,
+        )
     ckpts = sorted(p.name for p in (tmp_path / "b" / CHECKPOINTS).iterdir())
     assert ckpts == ["checkpoint-3", "checkpoint-6"]
     assert not (tmp_path / "b" / MODEL).exists()
-    resumed_clf = tiny_classifier(seed=99)  # fresh weights: everything must come from the checkpoint
-    resumed = fine_tune(resumed_clf, tiny_data, output_dir=tmp_path / "b", save_steps=3, resume=True, **QUICK)
+    resumed_clf = tiny_classifier(
+        seed=99
+    )  # fresh weights: everything must come from the checkpoint
+    resumed = fine_tune(
+        resumed_clf, tiny_data, output_dir=tmp_path / "b", save_steps=3, resume=True, **QUICK
+    )
     assert resumed.attrs["resumed_from"].endswith("checkpoint-6")
     # the final evaluation (epoch 2) is identical, as are the weights
     pd.testing.assert_series_equal(_evals(resumed).iloc[-1], _evals(straight).iloc[-1])
-    a = interpkit.load_classifier(tmp_path / "a", device="cpu").predict_proba(["a bad film", "the best"])
+    a = interpkit.load_classifier(tmp_path / "a", device="cpu").predict_proba(
+        ["a bad film", "the best"]
+    )
     np.testing.assert_allclose(resumed_clf.predict_proba(["a bad film", "the best"]), a, atol=1e-6)
 
 
@@ -97,10 +116,19 @@ def test_a_crash_while_saving_leaves_no_corrupted_checkpoint(tmp_path, tiny_data
     with pytest.raises(KeyboardInterrupt):
         fine_tune(tiny_classifier(), tiny_data, output_dir=tmp_path / "run", save_steps=3, **QUICK)
     ckpt_root = tmp_path / "run" / CHECKPOINTS
-    assert sorted(p.name for p in ckpt_root.iterdir() if not p.name.startswith(".")) == ["checkpoint-3"]
+    assert sorted(p.name for p in ckpt_root.iterdir() if not p.name.startswith(".")) == [
+        "checkpoint-3"
+    ]
     assert (ckpt_root / "checkpoint-3" / "trainer_state.json").is_file()
     monkeypatch.setattr(transformers.Trainer, "_save_rng_state", real)
-    history = fine_tune(tiny_classifier(), tiny_data, output_dir=tmp_path / "run", save_steps=3, resume=True, **QUICK)
+    history = fine_tune(
+        tiny_classifier(),
+        tiny_data,
+        output_dir=tmp_path / "run",
+        save_steps=3,
+        resume=True,
+        **QUICK,
+    )
     assert history.attrs["resumed_from"].endswith("checkpoint-3")
     assert not (ckpt_root / ".staging").exists()
 
@@ -136,10 +164,6 @@ def test_untrained_head_adopts_dataset_label_names(tiny_data):
     ],
 )
 def test_bad_arguments(tiny, tiny_data, kwargs, error, match):
-    import torch
-
-    if kwargs.get("precision") == "fp16" and torch.cuda.is_available():
-        pytest.skip("fp16 is allowed where a GPU is present")
     args = {"dataset": tiny_data, **kwargs}
     with pytest.raises(error, match=match):
         fine_tune(tiny, **args)
@@ -170,7 +194,9 @@ def test_demo_classifier_trains_once_then_loads_from_cache(tmp_path, monkeypatch
     second = demo_classifier(device="cpu")
     assert (model_dir / "model.safetensors").stat().st_mtime_ns == stamp  # not retrained
     assert second.head_is_trained and first.name == second.name
-    np.testing.assert_allclose(first.predict_proba("a good film"), second.predict_proba("a good film"), atol=1e-6)
+    np.testing.assert_allclose(
+        first.predict_proba("a good film"), second.predict_proba("a good film"), atol=1e-6
+    )
 
 
 def _tiny_or_load(name_or_path=None, labels=None, device="auto"):
@@ -188,5 +214,7 @@ def test_evaluate_reports_accuracy_f1_and_loss(tiny, tiny_data):
 
 def test_tiny_dataset_is_balanced():
     ds = tiny_dataset()
-    labels = list(ds["train"]["label"]) + list(ds["validation"]["label"]) + list(ds["test"]["label"])
+    labels = (
+        list(ds["train"]["label"]) + list(ds["validation"]["label"]) + list(ds["test"]["label"])
+    )
     assert labels.count(0) == labels.count(1)
