@@ -50,7 +50,8 @@ def test_same_seed_gives_identical_metrics(tiny_data):
 
 
 def test_run_folder_holds_model_metrics_seed_and_versions(tmp_path, tiny, tiny_data):
-    history = fine_tune(tiny, tiny_data, output_dir=tmp_path / "run", **QUICK)
+    # bf16 autocast during training must not leak into later fp32 predictions
+    history = fine_tune(tiny, tiny_data, output_dir=tmp_path / "run", precision="bf16", **QUICK)
     model_dir = tmp_path / "run" / MODEL
     assert history.attrs["model_dir"] == str(model_dir)
     assert (model_dir / "model.safetensors").is_file()
@@ -218,3 +219,19 @@ def test_tiny_dataset_is_balanced():
         list(ds["train"]["label"]) + list(ds["validation"]["label"]) + list(ds["test"]["label"])
     )
     assert labels.count(0) == labels.count(1)
+
+
+def test_heap_fragmentation_limit_is_applied_on_linux():
+    import sys
+
+    from interpkit.train import limit_heap_fragmentation
+
+    assert limit_heap_fragmentation() is sys.platform.startswith("linux")
+
+
+def test_auto_precision_on_cpu_follows_native_bf16():
+    from interpkit.train import _precision, cpu_has_native_bf16
+
+    assert _precision("auto", on_cpu=True) == {"bf16": cpu_has_native_bf16(), "fp16": False}
+    assert _precision("fp32", on_cpu=True) == {"bf16": False, "fp16": False}
+    assert _precision("bf16", on_cpu=True) == {"bf16": True, "fp16": False}
