@@ -110,6 +110,7 @@ class Attention(Explainer):
     name = "attention"
     family = "attention"
     class_specific = False
+    supports_contrast = False
     explains = "attention weights (class-independent)"
 
     def __init__(

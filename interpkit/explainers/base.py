@@ -159,8 +159,10 @@ class Explainer:
 
     name: ClassVar[str] = ""
     family: ClassVar[str] = ""
-    #: False when scores do not depend on the class (attention): contrast mode is refused.
+    #: False when scores do not depend on the class (attention, random control).
     class_specific: ClassVar[bool] = True
+    #: Whether contrast mode is accepted (refused where scores cannot depend on the class).
+    supports_contrast: ClassVar[bool] = True
     #: The quantity explained when it is the same in every call (else set in diagnostics).
     explains: ClassVar[str] = "class score"
 
@@ -238,7 +240,7 @@ class Explainer:
         target_id = int(np.argmax(inputs.probabilities)) if target is None else clf.label_id(target)
         if contrast is None:
             return target_id, None
-        if not self.class_specific:
+        if not self.supports_contrast:
             raise ValueError(
                 f"{self.name} scores do not depend on the class, so contrast mode has no "
                 "meaning here: use a gradient or perturbation method for 'A rather than B'"

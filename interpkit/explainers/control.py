@@ -30,6 +30,7 @@ class RandomScores(Explainer):
 
     name = "random"
     family = "control"
+    class_specific = False  # contrast is still accepted: the control must run in every mode
     explains = "nothing (random control)"
 
     def __init__(self, classifier, seed: int = 0) -> None:

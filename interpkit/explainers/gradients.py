@@ -270,7 +270,7 @@ class SmoothGrad(_CaptumExplainer):
 
         forward = self._score_model(inputs, target, contrast, params)
         embeds = _needs_grad(self.classifier, inputs)
-        stdev = float(params["noise_level"]) * float(embeds.max() - embeds.min())
+        stdev = float(params["noise_level"]) * float((embeds.max() - embeds.min()).detach())
         batch = auto_batch_size(params["batch_size"], embeds.shape[1], params["n_samples"])
         with seeded(params["seed"], embeds.device):
             grads = NoiseTunnel(CaptumSaliency(forward)).attribute(
