@@ -10,6 +10,9 @@ from interpkit import Explanation
 matplotlib.use("Agg")
 
 HOSTILE = "<img src=x onerror=alert(1)>"
+#: Word spans of "a <b>great</b> film!" (each word is one token here).
+SPANS = [(0, 1), (2, 3), (3, 4), (4, 5), (5, 10), (10, 11), (11, 12), (12, 13), (13, 14)]
+SPANS += [(15, 19), (19, 20)]
 
 
 def make(**changes) -> Explanation:
@@ -18,16 +21,10 @@ def make(**changes) -> Explanation:
     fields = dict(
         text=text,
         tokens=["[CLS]", "a", "<", "b", ">", "great", "<", "/", "b", ">", "film", "!", "[SEP]"],
-        offsets=[
-            (0, 0), (0, 1), (2, 3), (3, 4), (4, 5), (5, 10), (10, 11), (11, 12), (12, 13),
-            (13, 14), (15, 19), (19, 20), (0, 0),
-        ],  # fmt: skip
+        offsets=[(0, 0), *SPANS, (0, 0)],
         scores=np.array([0.0, 0.1, 0.0, 0.05, 0.0, 0.6, 0.0, 0.0, 0.0, -0.01, -0.2, 0.02, 0.0]),
         words=["a", "<", "b", ">", "great", "<", "/", "b", ">", "film", "!"],
-        word_spans=[
-            (0, 1), (2, 3), (3, 4), (4, 5), (5, 10), (10, 11), (11, 12), (12, 13), (13, 14),
-            (15, 19), (19, 20),
-        ],  # fmt: skip
+        word_spans=SPANS,
         word_scores=np.array([0.1, 0.0, 0.05, 0.0, 0.6, 0.0, 0.0, 0.0, -0.01, -0.2, 0.02]),
         token_to_word=[None, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, None],
         target=1,
