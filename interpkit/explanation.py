@@ -265,11 +265,16 @@ class Explanation:
             'max-width: 60em; margin: 4px 0">'
             f"<div>{title}</div>"
             f'<div style="padding: 4px 0">{body}</div>{note_html}'
-            f"{render.legend(vmax, f'against {self.target_label}', f'for {self.target_label}')}"
+            f"{render.legend(vmax, *self._legend_labels())}"
             f"{render.probability_table(self.labels, self.probabilities, self._highlighted())}"
             f'<div style="{render.MUTED}">{render.escape(" · ".join(details))}</div>'
             "</div>"
         )
+
+    def _legend_labels(self) -> tuple[str, str]:
+        if self.contrast is None:
+            return f"against {self.target_label}", f"for {self.target_label}"
+        return f"for {self.contrast_label}", f"for {self.target_label}"
 
     def _highlighted(self) -> tuple[int, ...]:
         return (self.target,) if self.contrast is None else (self.target, self.contrast)

@@ -77,6 +77,8 @@ def test_contrast_labels():
     e = make(contrast=0)
     assert e.contrast_label == "negative"
     assert e.explained == "positive rather than negative"
+    legend = e.to_html().split("linear-gradient")[0].rsplit("<div", 1)[1]
+    assert "for negative" in legend  # blue end: evidence for the contrast class
 
 
 def test_top_words_and_tokens():

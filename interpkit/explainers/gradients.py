@@ -21,19 +21,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .base import (
+from .base import Attribution, Explainer, Inputs, check_choice, check_positive_int, register
+from .scoring import (
     OUTPUTS,
-    Attribution,
-    Explainer,
-    Inputs,
     ScoreModel,
     baseline_embeddings,
     baseline_ids,
-    check_choice,
-    check_positive_int,
     describe_output,
     input_embeddings,
-    register,
     seeded,
 )
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..models import TruncationWarning
 from .base import Attribution, Explainer, check_positive_int, register
+from .scoring import describe_output
 
 
 class CachedPredictor:
@@ -183,7 +184,7 @@ class Lime(Explainer):
             scores[int(feature)] = float(weight)
         what = "p" if contrast is None else "p difference"
         diagnostics = {
-            "explains": _explains(self.classifier.labels, target, contrast),
+            "explains": describe_output("probability", self.classifier.labels, target, contrast),
             "r2": float(exp.score),
             "intercept": float(exp.intercept[label]),
             "local_prediction": float(np.ravel(exp.local_pred)[0]),
@@ -194,8 +195,3 @@ class Lime(Explainer):
             "model_calls": predictor.calls,
         }
         return Attribution(scores, level="word", diagnostics=diagnostics)
-
-
-def _explains(labels, target: int, contrast: int | None) -> str:
-    text = f"p({labels[target]})"
-    return text if contrast is None else f"{text} - p({labels[contrast]})"

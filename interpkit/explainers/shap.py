@@ -17,17 +17,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .base import (
+from .base import Attribution, Explainer, check_choice, check_positive_int, register
+from .scoring import (
     OUTPUTS,
-    Attribution,
-    Explainer,
     ScoreModel,
     baseline_embeddings,
-    check_choice,
-    check_positive_int,
     describe_output,
     input_embeddings,
-    register,
     seeded,
 )
 
