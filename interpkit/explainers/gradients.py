@@ -29,6 +29,7 @@ from .scoring import (
     baseline_ids,
     describe_output,
     input_embeddings,
+    output_of,
     seeded,
 )
 
@@ -147,18 +148,19 @@ class IntegratedGradients(_CaptumExplainer):
             att, delta = LayerIntegratedGradients(forward, embeddings).attribute(
                 inputs.input_ids, baselines=base, **common
             )
-            base = baseline_embeddings(self.classifier, inputs, params["baseline"])
-        with torch.no_grad():
-            f_input = float(forward(input_embeddings(self.classifier, inputs))[0])
-            f_base = float(forward(base.detach())[0])
+        scores = _per_token(att, "sum")
+        delta = float(delta.reshape(-1)[0])
+        f_input = output_of(inputs, target, contrast, params["output"])
         diagnostics = self._diagnostics(target, contrast, params)
         diagnostics.update(
-            convergence_delta=float(delta.reshape(-1)[0]),
+            convergence_delta=delta,
             output=f_input,
-            baseline_output=f_base,
+            # Captum defines delta = sum(attributions) - (f(input) - f(baseline)); reading
+            # f(baseline) back from it saves a forward pass.
+            baseline_output=f_input - float(att.detach().double().sum()) + delta,
             internal_batch_size=batch,
         )
-        return Attribution(_per_token(att, "sum"), diagnostics=diagnostics)
+        return Attribution(scores, diagnostics=diagnostics)
 
 
 @register

@@ -27,6 +27,12 @@ def class_score(logits: torch.Tensor, target: int, contrast: int | None, output:
     return score if contrast is None else score - values[:, contrast]
 
 
+def output_of(inputs: Inputs, target: int, contrast: int | None, output: str) -> float:
+    """The explained score of the unperturbed text, from the logits :func:`prepare` stored."""
+    logits = torch.as_tensor(inputs.logits, dtype=torch.float32).reshape(1, -1)
+    return float(class_score(logits, target, contrast, output)[0])
+
+
 def describe_output(output: str, labels, target: int, contrast: int | None) -> str:
     what = "p" if output == "probability" else "logit"
     text = f"{what}({labels[target]})"

@@ -24,6 +24,7 @@ from .scoring import (
     baseline_embeddings,
     describe_output,
     input_embeddings,
+    output_of,
     seeded,
 )
 
@@ -96,7 +97,7 @@ class ShapleySampling(Explainer):
                 n_samples=params["n_samples"],
                 perturbations_per_eval=params["batch_size"],
             )
-            f_input = float(forward(embeds)[0])
+            f_input = output_of(inputs, target, contrast, params["output"])
             f_base = float(forward(base)[0])
         word_scores = np.zeros(n_words, dtype=np.float64)
         values = att.detach()[0, :, 0].float().cpu().numpy()
