@@ -65,6 +65,7 @@ def grouped(e: Explanation) -> np.ndarray:
 # --------------------------------------------------------------------------- the contract
 
 
+@pytest.mark.filterwarnings("ignore:DeepLift scores sum:RuntimeWarning")  # tested below
 @pytest.mark.parametrize("method", list_explainers())
 def test_every_explainer_keeps_the_contract(method, lively):
     clf = lively
@@ -385,8 +386,15 @@ def test_occlusion_is_the_drop_when_a_token_is_masked(lively):
 
 
 def test_deeplift_reports_its_convergence_delta(lively):
-    e = interpkit.explain(lively, TEXT, method="deeplift", baseline="mask")
-    assert np.isfinite(e.diagnostics["convergence_delta"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        e = interpkit.explain(lively, TEXT, method="deeplift", baseline="mask")
+    d = e.diagnostics
+    expected = e.scores.sum() - d["convergence_delta"]  # f(text) - f(baseline)
+    assert d["relative_delta"] == pytest.approx(abs(d["convergence_delta"]) / abs(expected))
+    warned = [w for w in caught if "DeepLift scores sum" in str(w.message)]
+    assert len(warned) == (d["relative_delta"] > 0.1)
+    assert all(w.filename == __file__ for w in warned)  # points at the caller's line
 
 
 # --------------------------------------------------------------------------- shapley
@@ -548,6 +556,14 @@ def demo():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return interpkit.demo_classifier(device="cpu", progress=False)
+
+
+def test_deeplift_says_when_it_fails_on_bert(demo):
+    with pytest.warns(RuntimeWarning, match="prefer method='integrated_gradients'"):
+        e = interpkit.explain(demo, POSITIVE_TEXT, method="deeplift", target="positive")
+    assert e.diagnostics["relative_delta"] > 0.1
+    ig = interpkit.explain(demo, POSITIVE_TEXT, method="integrated_gradients", target="positive")
+    assert abs(ig.diagnostics["convergence_delta"]) < 0.05 * abs(ig.scores.sum())
 
 
 @pytest.mark.parametrize("method", ["integrated_gradients", "saliency"])

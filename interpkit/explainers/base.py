@@ -399,11 +399,10 @@ def build_explanation(
     else:
         raise RuntimeError(f"{explainer.name} returned scores at unknown level {result.level!r}")
     if not np.all(np.isfinite(token_scores)):
-        warnings.warn(
+        warn_user(
             f"{explainer.name} produced non-finite scores (nan/inf): the model's output may "
             "have overflowed; try output='logit' or another method",
             RuntimeWarning,
-            stacklevel=3,
         )
     diagnostics = {"explains": explainer.explains, **result.diagnostics}
     if result.level == "word":
@@ -432,6 +431,18 @@ def build_explanation(
 
 
 # --------------------------------------------------------------------------- validation
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` pointing at the user's line (the first frame outside interpkit)."""
+    import sys
+
+    package = __name__.split(".")[0]
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == package:
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def check_choice(name: str, value, choices) -> None:
