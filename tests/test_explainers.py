@@ -5,8 +5,10 @@ Everything runs on a tiny random BERT whose weights are re-drawn with a larger s
 checks at the end use the real fine-tuned demo model.
 """
 
+import copy
 import html
 import re
+import types
 import warnings
 
 import numpy as np
@@ -245,6 +247,13 @@ def test_register_a_custom_explainer(lively):
         explainer_base._REGISTRY.pop("constant_test", None)
     with pytest.raises(TypeError, match="not an Explainer"):
         explainer_base.register(dict)
+
+
+def test_a_slow_tokenizer_is_refused_clearly(lively):
+    clf = copy.copy(lively)
+    clf.tokenizer = types.SimpleNamespace(is_fast=False)
+    with pytest.raises(TypeError, match="need a fast tokenizer.*use_fast=True"):
+        interpkit.explain(clf, TEXT, method="random")
 
 
 def test_explainer_repr_and_params(lively):

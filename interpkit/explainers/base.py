@@ -276,6 +276,11 @@ def prepare(classifier: Classifier, text) -> Inputs:
             "[explainer.explain(t) for t in texts]"
         )
     (text,) = as_text_list(text)
+    if not getattr(classifier.tokenizer, "is_fast", False):
+        raise TypeError(
+            "explanations need a fast tokenizer (it gives each token's character offsets): "
+            "load the tokenizer with AutoTokenizer.from_pretrained(name, use_fast=True)"
+        )
     n_tokens = classifier.token_lengths([text])[0]
     truncated = n_tokens > classifier.max_length
     if truncated:
