@@ -35,6 +35,7 @@ from .base import (
 from .scoring import (
     OUTPUTS,
     ScoreModel,
+    auto_batch_size,
     baseline_embeddings,
     baseline_ids,
     describe_output,
@@ -44,15 +45,6 @@ from .scoring import (
 )
 
 BASELINES = ("pad", "mask", "zero")
-#: "auto" batch sizes keep about this many tokens per forward pass (memory on 2 GB Binder).
-AUTO_TOKENS_PER_BATCH = 4096
-
-
-def auto_batch_size(value, seq_len: int, upper: int) -> int:
-    """``value`` itself, or for ``"auto"`` as many rows as fit :data:`AUTO_TOKENS_PER_BATCH`."""
-    if value == "auto":
-        return max(1, min(upper, AUTO_TOKENS_PER_BATCH // max(seq_len, 1)))
-    return int(value)
 
 
 class _CaptumExplainer(Explainer):
@@ -103,7 +95,8 @@ class IntegratedGradients(_CaptumExplainer):
     method : str
         Captum's integral approximation (``"gausslegendre"``, ``"riemann_trapezoid"``, ...).
     internal_batch_size : int or "auto"
-        Path points per forward pass; "auto" keeps memory bounded for long texts.
+        Path points per forward pass; "auto" bounds the attention memory kept for the backward
+        pass (all 50 steps at once for a sentence, 2 at a time at 512 tokens).
     output : {"probability", "logit"}
         What is explained.
     """
@@ -139,7 +132,7 @@ class IntegratedGradients(_CaptumExplainer):
 
         forward = self._score_model(inputs, target, contrast, params)
         batch = auto_batch_size(
-            params["internal_batch_size"], inputs.input_ids.shape[1], params["n_steps"]
+            params["internal_batch_size"], inputs.input_ids.shape[1], params["n_steps"], grad=True
         )
         common = dict(
             n_steps=params["n_steps"],
@@ -240,7 +233,7 @@ class SmoothGrad(_CaptumExplainer):
         here: on the demo MiniLM, 0.1 is twice the embeddings' spread and flips the model's
         prediction; 0.01 (AllenNLP's default) barely differs from plain saliency.
     batch_size : int or "auto"
-        Noisy copies per forward pass.
+        Noisy copies per forward pass ("auto": bounded by attention memory).
     seed : int or None
         Seed of the noise (the same seed gives the same scores).
     output : {"probability", "logit"}
@@ -280,7 +273,9 @@ class SmoothGrad(_CaptumExplainer):
         forward = self._score_model(inputs, target, contrast, params)
         embeds = _needs_grad(self.classifier, inputs)
         stdev = float(params["noise_level"]) * float((embeds.max() - embeds.min()).detach())
-        batch = auto_batch_size(params["batch_size"], embeds.shape[1], params["n_samples"])
+        batch = auto_batch_size(
+            params["batch_size"], embeds.shape[1], params["n_samples"], grad=True
+        )
         with seeded(params["seed"], embeds.device):
             grads = NoiseTunnel(CaptumSaliency(forward)).attribute(
                 embeds,
@@ -363,8 +358,8 @@ class Occlusion(_CaptumExplainer):
         What replaces an occluded token.
     window : int
         Tokens occluded together (1 = one at a time).
-    batch_size : int
-        Occluded copies per forward pass.
+    batch_size : int or "auto"
+        Occluded copies per forward pass ("auto": bounded by attention memory).
     output : {"probability", "logit"}
         What is explained.
     """
@@ -377,7 +372,7 @@ class Occlusion(_CaptumExplainer):
         classifier,
         baseline: str = "mask",
         window: int = 1,
-        batch_size: int = 32,
+        batch_size: int | str = "auto",
         output: str = "probability",
     ) -> None:
         super().__init__(classifier)
@@ -389,7 +384,7 @@ class Occlusion(_CaptumExplainer):
     def _check_params(self, params: dict) -> None:
         super()._check_params(params)
         check_positive_int("window", params["window"])
-        check_positive_int("batch_size", params["batch_size"])
+        check_positive_int("batch_size", params["batch_size"], allow=("auto",))
 
     def _attribute(self, inputs, target, contrast, params) -> Attribution:
         from captum.attr import Occlusion as CaptumOcclusion
@@ -404,7 +399,7 @@ class Occlusion(_CaptumExplainer):
                 sliding_window_shapes=(window, hidden),
                 strides=(1, hidden),
                 baselines=baseline_embeddings(self.classifier, inputs, params["baseline"]),
-                perturbations_per_eval=int(params["batch_size"]),
+                perturbations_per_eval=auto_batch_size(params["batch_size"], seq, seq),
             )
         # Every embedding dimension of a token gets the same value: read one of them.
         scores = att.detach()[0, :, 0].float().cpu().numpy().astype(np.float64)

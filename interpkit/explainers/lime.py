@@ -21,7 +21,7 @@ import numpy as np
 
 from ..models import TruncationWarning
 from .base import Attribution, Explainer, check_positive_int, register
-from .scoring import describe_output
+from .scoring import auto_batch_size, describe_output
 
 
 class CachedPredictor:
@@ -92,8 +92,8 @@ class Lime(Explainer):
         Width of lime's exponential similarity kernel.
     mask_string : str or None
         What replaces a removed word: None (default) removes it, or e.g. "[MASK]".
-    batch_size : int
-        Texts per forward pass.
+    batch_size : int or "auto"
+        Texts per forward pass ("auto": up to 64, fewer for long texts to bound memory).
     feature_selection : str
         lime's feature selection ("auto", "forward_selection", "lasso_path", "none",
         "highest_weights").
@@ -110,7 +110,7 @@ class Lime(Explainer):
         seed: int | None = 0,
         kernel_width: float = 25.0,
         mask_string: str | None = None,
-        batch_size: int = 64,
+        batch_size: int | str = "auto",
         feature_selection: str = "auto",
     ) -> None:
         super().__init__(classifier)
@@ -124,7 +124,7 @@ class Lime(Explainer):
 
     def _check_params(self, params: dict) -> None:
         check_positive_int("num_samples", params["num_samples"])
-        check_positive_int("batch_size", params["batch_size"])
+        check_positive_int("batch_size", params["batch_size"], allow=("auto",))
         if params["num_features"] is not None:
             check_positive_int("num_features", params["num_features"])
         width = params["kernel_width"]
@@ -155,7 +155,8 @@ class Lime(Explainer):
             random_state=params["seed"],
         )
         known = {} if inputs.truncated else {text: inputs.probabilities.astype(np.float32)}
-        predictor = CachedPredictor(self.classifier, params["batch_size"], known)
+        batch = auto_batch_size(params["batch_size"], len(inputs.tokens), 64)
+        predictor = CachedPredictor(self.classifier, batch, known)
         n_labels = len(self.classifier.labels)
 
         def classifier_fn(texts):

@@ -21,6 +21,7 @@ from .base import Attribution, Explainer, check_choice, check_positive_int, regi
 from .scoring import (
     OUTPUTS,
     ScoreModel,
+    auto_batch_size,
     baseline_embeddings,
     describe_output,
     input_embeddings,
@@ -43,8 +44,8 @@ class ShapleySampling(Explainer):
         Random word orders (permutations) averaged.
     baseline : {"mask", "pad", "zero"}
         What replaces the tokens of an absent word.
-    batch_size : int
-        Perturbed copies per forward pass.
+    batch_size : int or "auto"
+        Perturbed copies per forward pass ("auto": bounded by attention memory).
     seed : int or None
         Seed of the sampling (the same seed gives the same scores).
     output : {"probability", "logit"}
@@ -60,7 +61,7 @@ class ShapleySampling(Explainer):
         classifier,
         n_samples: int = 25,
         baseline: str = "mask",
-        batch_size: int = 32,
+        batch_size: int | str = "auto",
         seed: int | None = 0,
         output: str = "probability",
     ) -> None:
@@ -73,7 +74,7 @@ class ShapleySampling(Explainer):
 
     def _check_params(self, params: dict) -> None:
         check_positive_int("n_samples", params["n_samples"])
-        check_positive_int("batch_size", params["batch_size"])
+        check_positive_int("batch_size", params["batch_size"], allow=("auto",))
         check_choice("baseline", params["baseline"], BASELINES)
         check_choice("output", params["output"], OUTPUTS)
 
@@ -95,7 +96,7 @@ class ShapleySampling(Explainer):
                 baselines=base,
                 feature_mask=mask,
                 n_samples=params["n_samples"],
-                perturbations_per_eval=params["batch_size"],
+                perturbations_per_eval=auto_batch_size(params["batch_size"], embeds.shape[1], 64),
             )
             f_input = output_of(inputs, target, contrast, params["output"])
             f_base = float(forward(base)[0])
@@ -138,7 +139,7 @@ class KernelShap(ShapleySampling):
         classifier,
         n_samples: int = 200,
         baseline: str = "mask",
-        batch_size: int = 32,
+        batch_size: int | str = "auto",
         seed: int | None = 0,
         output: str = "probability",
     ) -> None:
