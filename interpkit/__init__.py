@@ -26,6 +26,10 @@ _EXPORTS = {
     "evaluate": "train",
     "demo_classifier": "train",
     "cache_dir": "train",
+    "Explanation": "explanation",
+    "explain": "explainers",
+    "list_explainers": "explainers",
+    "get_explainer": "explainers",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

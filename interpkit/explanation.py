@@ -1,0 +1,342 @@
+"""The one result type, :class:`Explanation`, and its conversions (html, frame, json, plot).
+
+Every explainer returns an Explanation; every view, metric and report consumes one. It holds
+what was explained (text, tokens with character offsets, words), the scores per token and per
+word, the class explained and all class probabilities, and how the scores were made (method,
+parameters, seconds, diagnostics). Nothing here calls the model.
+
+Example
+-------
+>>> import interpkit
+>>> clf = interpkit.demo_classifier()
+>>> e = interpkit.explain(clf, "a wonderful, moving film", method="integrated_gradients")
+>>> e.top(3)                     # [(word, score), ...] most in favour of e.target_label first
+>>> e.to_frame()                 # one row per word
+>>> e                            # renders highlighted words in Jupyter (static HTML)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from . import render
+
+FORMAT = "interpkit.Explanation"
+FORMAT_VERSION = 1
+LEVELS = ("word", "token")
+
+
+@dataclass(eq=False)
+class Explanation:
+    """Scores that say how much each word (and token) of ``text`` pushed the model.
+
+    Positive scores support class ``target`` (or, in contrast mode, ``target`` rather than
+    ``contrast``); negative scores speak against it. Word scores are the sum of the scores of
+    the word's tokens (``word_rule == "sum"``); special tokens ([CLS], [SEP]) belong to no word
+    (``token_to_word`` is ``None`` for them, their offsets are ``(0, 0)``).
+
+    ``extras`` holds large or non-JSON data (e.g. the raw attention tensor under
+    ``"attention"``): it is kept in memory for views but left out of :meth:`to_json` and of
+    equality.
+    """
+
+    text: str
+    tokens: list[str]
+    offsets: list[tuple[int, int]]
+    scores: np.ndarray
+    words: list[str]
+    word_spans: list[tuple[int, int]]
+    word_scores: np.ndarray
+    token_to_word: list[int | None]
+    target: int
+    labels: tuple[str, ...]
+    probabilities: np.ndarray
+    method: str
+    params: dict
+    seconds: float
+    diagnostics: dict
+    contrast: int | None = None
+    truncated: bool = False
+    word_rule: str = "sum"
+    extras: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tokens = [str(t) for t in self.tokens]
+        self.offsets = [(int(s), int(e)) for s, e in self.offsets]
+        self.scores = np.asarray(self.scores, dtype=np.float64).reshape(-1)
+        self.words = [str(w) for w in self.words]
+        self.word_spans = [(int(s), int(e)) for s, e in self.word_spans]
+        self.word_scores = np.asarray(self.word_scores, dtype=np.float64).reshape(-1)
+        self.token_to_word = [None if w is None else int(w) for w in self.token_to_word]
+        self.labels = tuple(str(name) for name in self.labels)
+        self.probabilities = np.asarray(self.probabilities, dtype=np.float64).reshape(-1)
+        self.target = int(self.target)
+        self.contrast = None if self.contrast is None else int(self.contrast)
+        self.seconds = float(self.seconds)
+        self.truncated = bool(self.truncated)
+        self.params = _jsonable(dict(self.params))
+        self.diagnostics = _jsonable(dict(self.diagnostics))
+        n_tok, n_word = len(self.tokens), len(self.words)
+        sizes = {
+            "offsets": len(self.offsets),
+            "scores": len(self.scores),
+            "token_to_word": len(self.token_to_word),
+        }
+        for name, size in sizes.items():
+            if size != n_tok:
+                raise ValueError(f"{name} has {size} entries for {n_tok} tokens: one per token")
+        for name, size in (("word_spans", len(self.word_spans)), ("word_scores", n_word)):
+            if size != n_word or len(self.word_scores) != n_word:
+                raise ValueError(f"{name} has {size} entries for {n_word} words: one per word")
+        if any(w is not None and not 0 <= w < n_word for w in self.token_to_word):
+            raise ValueError("token_to_word refers to a word that does not exist")
+        if len(self.probabilities) != len(self.labels):
+            raise ValueError(
+                f"{len(self.probabilities)} probabilities for {len(self.labels)} labels"
+            )
+        for name, idx in (("target", self.target), ("contrast", self.contrast)):
+            if idx is not None and not 0 <= idx < len(self.labels):
+                raise ValueError(f"{name}={idx} is not a class index of labels {self.labels}")
+
+    # -- reading --------------------------------------------------------------------
+    @property
+    def target_label(self) -> str:
+        """Name of the explained class."""
+        return self.labels[self.target]
+
+    @property
+    def contrast_label(self) -> str | None:
+        """Name of the class explained against (contrast mode), else ``None``."""
+        return None if self.contrast is None else self.labels[self.contrast]
+
+    @property
+    def explained(self) -> str:
+        """What the scores explain: ``"positive"``, or ``"positive rather than negative"``."""
+        if self.contrast is None:
+            return self.target_label
+        return f"{self.target_label} rather than {self.contrast_label}"
+
+    def _items(self, level: str) -> tuple[list[str], list[tuple[int, int]], np.ndarray]:
+        if level == "word":
+            return self.words, self.word_spans, self.word_scores
+        if level == "token":
+            return self.tokens, self.offsets, self.scores
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+
+    def top(self, k: int = 5, level: str = "word", by: str = "score") -> list[tuple[str, float]]:
+        """The ``k`` words (or tokens) with the highest scores, as ``(text, score)`` pairs.
+
+        ``by="score"`` puts the strongest support for the explained class first;
+        ``by="abs"`` ranks by magnitude (either direction). Special tokens are left out at
+        token level. Ties keep text order.
+        """
+        if not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"k must be a non-negative integer, got {k!r}")
+        if by not in ("score", "abs"):
+            raise ValueError(f"by must be 'score' or 'abs', got {by!r}")
+        names, _, scores = self._items(level)
+        idx = [i for i in range(len(names)) if level == "word" or self.token_to_word[i] is not None]
+        key = np.abs(scores) if by == "abs" else scores
+        idx.sort(key=lambda i: -key[i])
+        return [(names[i], float(scores[i])) for i in idx[:k]]
+
+    def to_frame(self, level: str = "word"):
+        """A pandas DataFrame, one row per word (or token), in text order.
+
+        Columns: ``word``/``token``, ``start``, ``end``, ``score``; token level adds ``word``
+        (the index of the word it belongs to, ``<NA>`` for special tokens).
+        """
+        import pandas as pd
+
+        names, spans, scores = self._items(level)
+        frame = pd.DataFrame(
+            {
+                level: names,
+                "start": [s for s, _ in spans],
+                "end": [e for _, e in spans],
+                "score": scores,
+            }
+        )
+        if level == "token":
+            frame["word"] = pd.array(self.token_to_word, dtype="Int64")
+        frame.attrs.update(method=self.method, target=self.target_label, explained=self.explained)
+        return frame
+
+    # -- json ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dict of every field except ``extras``."""
+        out: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
+        for f in fields(self):
+            if f.name == "extras":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value = [float(x) for x in value]
+            elif f.name in ("offsets", "word_spans"):
+                value = [list(pair) for pair in value]
+            elif f.name == "labels":
+                value = list(value)
+            out[f.name] = _jsonable(value)
+        return out
+
+    def to_json(self, indent: int | None = None) -> str:
+        """JSON text of :meth:`to_dict`; :meth:`from_json` gives back an equal Explanation."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Explanation:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(
+                "not an interpkit Explanation: expected a dict made by Explanation.to_dict()"
+            )
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(
+                f"Explanation format version {data.get('version')!r} is not supported by this "
+                f"interpkit (it reads version {FORMAT_VERSION}): upgrade interpkit"
+            )
+        names = {f.name for f in fields(cls)} - {"extras"}
+        missing = sorted(n for n in names if n not in data)
+        if missing:
+            raise ValueError(f"Explanation data is missing {', '.join(missing)}")
+        return cls(**{name: data[name] for name in names})
+
+    @classmethod
+    def from_json(cls, text: str) -> Explanation:
+        """Read an Explanation written by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except (TypeError, json.JSONDecodeError) as err:
+            raise ValueError(f"not valid Explanation JSON: {err}") from None
+        return cls.from_dict(data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Explanation):
+            return NotImplemented
+        return self.to_json() == other.to_json()  # NaN-safe, exact for floats
+
+    __hash__ = None  # mutable, like any dataclass with eq
+
+    # -- display ----------------------------------------------------------------------
+    def to_html(self, level: str = "word", show_timing: bool = False) -> str:
+        """A standalone HTML snippet: highlighted text, legend, probabilities, method.
+
+        Every string is escaped; no scripts, ids or external resources. Timing is left out
+        by default so stored notebook outputs stay the same from run to run.
+        """
+        names, spans, scores = self._items(level)
+        keep = [
+            i for i in range(len(names)) if level == "word" or self.token_to_word[i] is not None
+        ]
+        kept_scores = [scores[i] for i in keep]
+        vmax = render.symmetric_vmax(kept_scores)
+        seen_until = max((e for _, e in self.word_spans), default=0) if self.truncated else None
+        if level == "word":
+            body = render.highlight_text(self.text, spans, kept_scores, vmax, seen_until)
+        else:
+            body = render.highlight_words([names[i] for i in keep], kept_scores, vmax)
+        title = (
+            f"<b>{render.escape(self.method.replace('_', ' '))}</b> explains "
+            f"<b>{render.escape(self.explained)}</b>"
+        )
+        notes = []
+        if self.truncated:
+            notes.append(
+                f"truncated: the model saw only the first {len(self.tokens)} tokens "
+                "(struck-through text was not seen)"
+            )
+        details = [f"{k} = {_short(v)}" for k, v in self.diagnostics.items() if _displayable(v)]
+        if self.params:
+            details.append(
+                "params: " + ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
+            )
+        if show_timing:
+            details.append(f"{self.seconds:.2f} s")
+        note_html = "".join(
+            f'<div style="color: #b35900; font-size: 12px">{render.escape(n)}</div>' for n in notes
+        )
+        return (
+            f'<div class="interpkit-explanation" style="{render.FONT}; line-height: 1.9; '
+            'max-width: 60em; margin: 4px 0">'
+            f"<div>{title}</div>"
+            f'<div style="padding: 4px 0">{body}</div>{note_html}'
+            f"{render.legend(vmax, *self._legend_labels())}"
+            f"{render.probability_table(self.labels, self.probabilities, self._highlighted())}"
+            f'<div style="{render.MUTED}">{render.escape(" · ".join(details))}</div>'
+            "</div>"
+        )
+
+    def _legend_labels(self) -> tuple[str, str]:
+        if self.contrast is None:
+            return f"against {self.target_label}", f"for {self.target_label}"
+        return f"for {self.contrast_label}", f"for {self.target_label}"
+
+    def _highlighted(self) -> tuple[int, ...]:
+        return (self.target,) if self.contrast is None else (self.target, self.contrast)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        flag = ", truncated" if self.truncated else ""
+        return (
+            f"Explanation(method={self.method!r}, explained={self.explained!r}, "
+            f"words={len(self.words)}, tokens={len(self.tokens)}{flag})"
+        )
+
+    def plot(self, ax=None, level: str = "word", k: int | None = None):
+        """Horizontal bar chart of the scores (text order, top to bottom); returns the Axes.
+
+        ``k`` keeps only the ``k`` largest by magnitude (still in text order). Nothing is
+        recomputed: the chart is drawn from the stored scores.
+        """
+        import matplotlib.pyplot as plt
+
+        names, _, scores = self._items(level)
+        idx = [i for i in range(len(names)) if level == "word" or self.token_to_word[i] is not None]
+        if k is not None:
+            keep = set(sorted(idx, key=lambda i: -abs(scores[i]))[:k])
+            idx = [i for i in idx if i in keep]
+        values = [float(scores[i]) for i in idx]
+        vmax = render.symmetric_vmax(values)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 0.28 * max(len(idx), 3) + 1))
+        colors = [tuple(c / 255 for c in render.diverging_rgb(v, vmax)) for v in values]
+        positions = list(range(len(idx)))
+        ax.barh(positions, values, color=colors, edgecolor="#999", linewidth=0.5)
+        ax.set_yticks(positions, [names[i] for i in idx])
+        ax.invert_yaxis()
+        ax.axvline(0, color="#999", linewidth=0.8)
+        ax.set_xlabel(f"score ({self.word_rule} of token scores)" if level == "word" else "score")
+        ax.set_title(f"{self.method.replace('_', ' ')}: {self.explained}")
+        return ax
+
+
+def _jsonable(value: Any) -> Any:
+    """Python/numpy scalars and containers as plain JSON types (tuples become lists)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _displayable(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool, np.generic))
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return render.format_score(float(value)) if math.isfinite(value) else str(value)
+    return str(value)

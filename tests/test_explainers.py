@@ -1,0 +1,594 @@
+"""Explainers: one contract test over every registered method, then method-specific checks.
+
+Everything runs on a tiny random BERT whose weights are re-drawn with a larger spread
+(``lively``), so that outputs and attributions are far from float noise; only the sentiment
+checks at the end use the real fine-tuned demo model.
+"""
+
+import copy
+import html
+import re
+import types
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import interpkit
+from interpkit import Explanation, TruncationWarning, get_explainer, list_explainers
+from interpkit.explainers import base as explainer_base
+from interpkit.explainers.attention import aggregate_layers, drop_special, rollout
+from interpkit.explainers.base import group_words
+from interpkit.testing import tiny_classifier
+
+TEXT = "a good film, but the plot was dull"
+HOSTILE = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>"]
+LONG = "the film was good and the plot was fine but " * 12  # > 64 tokens
+#: Smaller sample counts keep the contract test fast on 2 CPU cores; behaviour is the same.
+FAST = {
+    "integrated_gradients": {"n_steps": 16},
+    "smoothgrad": {"n_samples": 4},
+    "shap": {"n_samples": 4},
+    "kernel_shap": {"n_samples": 40},
+    "lime": {"num_samples": 150},
+}
+
+
+def lively_classifier(labels=("negative", "positive")):
+    """tiny_classifier() with weights drawn at std 0.5: outputs vary between texts."""
+    clf = tiny_classifier(labels=labels)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for module in clf.model.modules():
+            if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
+                module.weight.normal_(0.0, 0.5, generator=gen)
+    return clf
+
+
+@pytest.fixture(scope="module")
+def lively():
+    return lively_classifier()
+
+
+@pytest.fixture(scope="module")
+def three_class():
+    return lively_classifier(labels=("negative", "neutral", "positive"))
+
+
+def grouped(e: Explanation) -> np.ndarray:
+    out = np.zeros(len(e.words))
+    for score, w in zip(e.scores, e.token_to_word, strict=True):
+        if w is not None:
+            out[w] += score
+    return out
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+@pytest.mark.filterwarnings("ignore:DeepLift scores sum:RuntimeWarning")  # tested below
+@pytest.mark.parametrize("method", list_explainers())
+def test_every_explainer_keeps_the_contract(method, lively):
+    clf = lively
+    options = FAST.get(method, {})
+    explainer = get_explainer(method)(clf, **options)
+    assert explainer.classifier is clf
+    params = explainer.get_params()
+    assert {k: params[k] for k in options} == options  # __init__ stores params as given
+
+    e = explainer.explain(TEXT)
+    # shapes and layout
+    ids = clf.tokenizer(TEXT)["input_ids"]
+    assert e.tokens == clf.tokenizer.convert_ids_to_tokens(ids)
+    n = len(e.tokens)
+    assert e.scores.shape == (n,) and len(e.offsets) == n and len(e.token_to_word) == n
+    assert e.word_scores.shape == (len(e.words),) and len(e.word_spans) == len(e.words)
+    assert e.words == ["a", "good", "film", ",", "but", "the", "plot", "was", "dull"]
+    assert np.all(np.isfinite(e.scores)) and np.all(np.isfinite(e.word_scores))
+    np.testing.assert_allclose(e.word_scores, grouped(e), rtol=1e-9, atol=1e-12)
+    assert e.word_rule == "sum"
+    # what was explained, how and how long
+    assert e.method == method and e.params == params and e.seconds > 0
+    assert e.labels == clf.labels
+    np.testing.assert_allclose(e.probabilities, clf.predict_proba([TEXT])[0], atol=1e-5)
+    assert e.target == int(np.argmax(e.probabilities)) and e.contrast is None
+    assert "explains" in e.diagnostics
+    # repeatable (every sampling method is seeded)
+    again = explainer.explain(TEXT)
+    np.testing.assert_array_equal(again.scores, e.scores)
+    # JSON round trip
+    back = Explanation.from_json(e.to_json())
+    assert back == e and back.scores.tobytes() == e.scores.tobytes()
+
+    # hostile text shows as text in every HTML path
+    hostile = explainer.explain(f"a good {HOSTILE[0]} film {HOSTILE[1]}")
+    for snippet in (
+        hostile.to_html(),
+        hostile.to_html(level="token"),
+        hostile._repr_html_(),
+        hostile.to_html(show_timing=True),
+    ):
+        for raw in HOSTILE:
+            assert raw not in snippet
+        assert "<script" not in snippet and "<img" not in snippet
+    # ... and its escaped form is what the reader sees (once our own tags are removed)
+    visible = re.sub(r"<[^>]*>", "", hostile.to_html())
+    assert html.escape(HOSTILE[0]) in visible and html.escape(HOSTILE[1]) in visible
+
+    # target by name and by index
+    by_name = explainer.explain(TEXT, target="negative")
+    by_index = explainer.explain(TEXT, target=0)
+    assert by_name.target == by_index.target == 0 and by_name.target_label == "negative"
+    np.testing.assert_array_equal(by_name.scores, by_index.scores)
+
+    # contrast mode: "positive rather than negative"
+    if explainer.supports_contrast:
+        c = explainer.explain(TEXT, target="positive", contrast="negative")
+        assert (c.target, c.contrast) == (1, 0)
+        assert c.explained == "positive rather than negative"
+        assert np.all(np.isfinite(c.scores))
+        if explainer.class_specific:
+            # With two classes p1 - p0 = 2 p1 - 1: every method here is linear in the output,
+            # so the contrast scores are twice the scores for "positive".
+            pos = explainer.explain(TEXT, target="positive")
+            np.testing.assert_allclose(c.word_scores, 2 * pos.word_scores, rtol=2e-3, atol=1e-7)
+    else:
+        with pytest.raises(ValueError, match="contrast mode has no meaning"):
+            explainer.explain(TEXT, target="positive", contrast="negative")
+
+    # errors speak
+    with pytest.raises(ValueError, match="unknown label 'neutral'"):
+        explainer.explain(TEXT, target="neutral")
+    with pytest.raises(ValueError, match="out of range"):
+        explainer.explain(TEXT, target=7)
+    with pytest.raises(ValueError, match="empty"):
+        explainer.explain("   ")
+    with pytest.raises(TypeError, match="one text"):
+        explainer.explain([TEXT, TEXT])
+
+    # truncation is visible
+    with pytest.warns(TruncationWarning):
+        long = explainer.explain(LONG)
+    assert long.truncated and len(long.tokens) == clf.max_length
+    assert long.word_spans[-1][1] < len(LONG.rstrip())
+    assert np.all(np.isfinite(long.scores))
+    assert "truncated" in long.to_html() and "truncated" in repr(long)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_registry_lists_every_family():
+    names = list_explainers()
+    assert names[:2] == ["attention", "attention_rollout"]
+    for name in [
+        "integrated_gradients",
+        "saliency",
+        "input_x_gradient",
+        "smoothgrad",
+        "deeplift",
+        "occlusion",
+        "shap",
+        "kernel_shap",
+        "lime",
+        "random",
+    ]:
+        assert name in names
+    assert list_explainers("gradient") == [
+        "integrated_gradients",
+        "saliency",
+        "input_x_gradient",
+        "smoothgrad",
+        "deeplift",
+    ]
+    assert list_explainers("control") == ["random"]
+    assert set(list_explainers("perturbation")) == {"occlusion", "shap", "kernel_shap", "lime"}
+    with pytest.raises(ValueError, match="unknown family"):
+        list_explainers("magic")
+
+
+def test_unknown_method_suggests_a_name():
+    with pytest.raises(ValueError, match="did you mean 'saliency'"):
+        get_explainer("salency")
+    with pytest.raises(ValueError, match="available: attention"):
+        interpkit.explain(None, TEXT, method="nope")
+
+
+def test_top_level_explain_equals_the_class(lively):
+    a = interpkit.explain(lively, TEXT, method="integrated_gradients", n_steps=8, target=1)
+    b = get_explainer("integrated_gradients")(lively, n_steps=8).explain(TEXT, target=1)
+    np.testing.assert_array_equal(a.scores, b.scores)
+    assert a.params == b.params
+
+
+def test_options_are_checked_with_clear_messages(lively):
+    ig = get_explainer("integrated_gradients")(lively)
+    with pytest.raises(ValueError, match="unknown option 'nsteps'.*n_steps"):
+        ig.explain(TEXT, nsteps=10)
+    with pytest.raises(ValueError, match="n_steps must be a positive integer"):
+        ig.explain(TEXT, n_steps=0)
+    with pytest.raises(ValueError, match="baseline must be one of 'pad', 'mask', 'zero'"):
+        ig.explain(TEXT, baseline="unk")
+    with pytest.raises(ValueError, match="output must be one of"):
+        interpkit.explain(lively, TEXT, method="saliency", output="prob")
+    with pytest.raises(ValueError, match="num_samples must be"):
+        interpkit.explain(lively, TEXT, method="lime", num_samples=-5)
+    with pytest.raises(ValueError, match="layer must be one of"):
+        interpkit.explain(lively, TEXT, method="attention", layer="top")
+    with pytest.raises(ValueError, match="layer 5 does not exist"):
+        interpkit.explain(lively, TEXT, method="attention", layer=5)
+
+
+def test_register_a_custom_explainer(lively):
+    class Constant(explainer_base.Explainer):
+        name = "constant_test"
+        family = "control"
+
+        def __init__(self, classifier, value: float = 1.0):
+            super().__init__(classifier)
+            self.value = value
+
+        def _attribute(self, inputs, target, contrast, params):
+            return explainer_base.Attribution(np.full(len(inputs.words), params["value"]), "word")
+
+    try:
+        explainer_base.register(Constant)
+        assert "constant_test" in list_explainers()
+        e = interpkit.explain(lively, "good film", method="constant_test", value=2.0)
+        assert e.word_scores.tolist() == [2.0, 2.0] and e.params == {"value": 2.0}
+        with pytest.raises(ValueError, match="already registered"):
+
+            class Other(Constant):
+                pass
+
+            explainer_base.register(Other)
+    finally:
+        explainer_base._REGISTRY.pop("constant_test", None)
+    with pytest.raises(TypeError, match="not an Explainer"):
+        explainer_base.register(dict)
+
+
+def test_a_slow_tokenizer_is_refused_clearly(lively):
+    clf = copy.copy(lively)
+    clf.tokenizer = types.SimpleNamespace(is_fast=False)
+    with pytest.raises(TypeError, match="need a fast tokenizer.*use_fast=True"):
+        interpkit.explain(clf, TEXT, method="random")
+
+
+def test_explainer_repr_and_params(lively):
+    lime = get_explainer("lime")(lively, num_samples=10)
+    assert lime.get_params()["num_samples"] == 10
+    assert repr(lime).startswith("Lime(num_samples=10, num_features=None, seed=0")
+
+
+# --------------------------------------------------------------------------- words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        TEXT,
+        "  don't   stop, it's   good!!  ",
+        "naïve café — wonderfully <b>bold</b> (really)",
+        f"a {HOSTILE[0]} and {HOSTILE[1]}",
+        "x",
+    ],
+)
+def test_word_grouping_round_trips_to_the_text(text, lively):
+    e = interpkit.explain(lively, text, method="random")
+    for word, (start, end) in zip(e.words, e.word_spans, strict=True):
+        assert text[start:end] == word
+    # words plus the gaps between them give back the text, character for character
+    pieces, pos = [], 0
+    for start, end in e.word_spans:
+        gap = text[pos:start]
+        assert gap.strip() == "" or not gap.isalnum()
+        pieces += [gap, text[start:end]]
+        pos = end
+    assert "".join(pieces) + text[pos:] == text
+    # every token lies inside its word, every word has a token, specials have no word
+    for (start, end), w, token in zip(e.offsets, e.token_to_word, e.tokens, strict=True):
+        if w is None:
+            assert (start, end) == (0, 0) and token in ("[CLS]", "[SEP]")
+        else:
+            ws, we = e.word_spans[w]
+            assert ws <= start < end <= we
+    assert sorted({w for w in e.token_to_word if w is not None}) == list(range(len(e.words)))
+
+
+def test_word_grouping_merges_pieces_and_keeps_contractions():
+    text = "wonderfully don't"
+    offsets = [(0, 0), (0, 9), (9, 11), (12, 15), (15, 16), (16, 17), (0, 0)]
+    special = [True, False, False, False, False, False, True]
+    words, spans, t2w = group_words(text, offsets, special)
+    assert words == ["wonderfully", "don't"]
+    assert spans == [(0, 11), (12, 17)]
+    assert t2w == [None, 0, 0, 1, 1, 1, None]
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def _prob(model, target, **inputs):
+    with torch.no_grad():
+        return float(torch.softmax(model(**inputs).logits, -1)[0, target])
+
+
+@pytest.mark.parametrize("baseline", ["pad", "mask", "zero"])
+def test_integrated_gradients_completeness(baseline, lively):
+    clf = lively
+    e = interpkit.explain(
+        clf, TEXT, method="integrated_gradients", baseline=baseline, n_steps=300, target=1
+    )
+    # f(x) and f(baseline) computed here, independently of the explainer
+    enc = clf.tokenizer(TEXT, return_tensors="pt")
+    content = torch.ones_like(enc["input_ids"], dtype=torch.bool)
+    content[0, [0, -1]] = False
+    if baseline == "zero":
+        emb = clf.model.get_input_embeddings()(enc["input_ids"]).detach()
+        emb[content] = 0.0
+        base = {"inputs_embeds": emb}
+    else:
+        ids = enc["input_ids"].clone()
+        tok = clf.tokenizer
+        ids[content] = tok.pad_token_id if baseline == "pad" else tok.mask_token_id
+        base = {"input_ids": ids}
+    f_x = _prob(clf.model, 1, **enc)
+    f_b = _prob(clf.model, 1, **base, attention_mask=enc["attention_mask"])
+    delta = e.diagnostics["convergence_delta"]
+    assert abs(f_x - f_b) > 0.01  # a real difference to explain
+    assert abs(e.scores.sum() - (f_x - f_b)) <= abs(delta) + 1e-5
+    assert abs(delta) < 0.01 * abs(f_x - f_b)
+    assert e.scores[0] == e.scores[-1] == 0  # [CLS]/[SEP] are in the baseline too
+    assert e.diagnostics["output"] == pytest.approx(f_x, abs=1e-5)
+    assert e.diagnostics["baseline_output"] == pytest.approx(f_b, abs=1e-5)
+
+
+def test_integrated_gradients_contrast_completeness_three_classes(three_class):
+    clf = three_class
+    e = interpkit.explain(
+        clf, TEXT, method="integrated_gradients", target="neutral", contrast=2, n_steps=200
+    )
+    assert e.explained == "neutral rather than positive"
+    assert e.diagnostics["explains"] == "p(neutral) - p(positive)"
+    d = e.diagnostics
+    assert (
+        abs(e.scores.sum() - (d["output"] - d["baseline_output"]))
+        <= abs(d["convergence_delta"]) + 1e-6
+    )
+    assert d["output"] == pytest.approx(e.probabilities[1] - e.probabilities[2], abs=1e-5)
+
+
+def test_logit_output(lively):
+    e = interpkit.explain(lively, TEXT, method="integrated_gradients", output="logit", target=1)
+    with torch.no_grad():
+        logits = lively.model(**lively.tokenizer(TEXT, return_tensors="pt")).logits[0]
+    assert e.diagnostics["output"] == pytest.approx(float(logits[1]), abs=1e-5)
+    assert e.diagnostics["explains"] == "logit(positive)"
+
+
+def test_unsigned_gradient_methods_are_non_negative(lively):
+    for method in ("saliency", "smoothgrad"):
+        e = interpkit.explain(lively, TEXT, method=method)
+        assert np.all(e.scores >= 0) and e.diagnostics["signed"] is False
+        assert e.scores.max() > 0
+
+
+def test_smoothgrad_seed_changes_noise_only_when_asked(lively):
+    a = interpkit.explain(lively, TEXT, method="smoothgrad", n_samples=4, seed=1)
+    b = interpkit.explain(lively, TEXT, method="smoothgrad", n_samples=4, seed=2)
+    assert not np.array_equal(a.scores, b.scores)
+    state = torch.random.get_rng_state()
+    interpkit.explain(lively, TEXT, method="smoothgrad", n_samples=4, seed=1)
+    assert torch.equal(state, torch.random.get_rng_state())  # the user's stream is untouched
+
+
+def test_occlusion_is_the_drop_when_a_token_is_masked(lively):
+    clf = lively
+    e = interpkit.explain(clf, TEXT, method="occlusion", target=1)
+    enc = clf.tokenizer(TEXT, return_tensors="pt")
+    ids = enc["input_ids"].clone()
+    ids[0, 2] = clf.tokenizer.mask_token_id
+    drop = _prob(clf.model, 1, **enc) - _prob(clf.model, 1, input_ids=ids)
+    assert e.scores[2] == pytest.approx(drop, abs=1e-5)
+
+
+def test_deeplift_reports_its_convergence_delta(lively):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        e = interpkit.explain(lively, TEXT, method="deeplift", baseline="mask")
+    d = e.diagnostics
+    expected = e.scores.sum() - d["convergence_delta"]  # f(text) - f(baseline)
+    assert d["relative_delta"] == pytest.approx(abs(d["convergence_delta"]) / abs(expected))
+    warned = [w for w in caught if "DeepLift scores sum" in str(w.message)]
+    assert len(warned) == (d["relative_delta"] > 0.1)
+    assert all(w.filename == __file__ for w in warned)  # points at the caller's line
+
+
+# --------------------------------------------------------------------------- shapley
+
+
+def test_shapley_sampling_is_efficient(lively):
+    e = interpkit.explain(lively, TEXT, method="shap", n_samples=6, target=1)
+    d = e.diagnostics
+    assert abs(d["efficiency_gap"]) < 1e-5
+    assert e.word_scores.sum() == pytest.approx(d["output"] - d["baseline_output"], abs=1e-5)
+    assert d["output"] == pytest.approx(e.probabilities[1], abs=1e-5)
+
+
+def test_kernel_shap_seed(lively):
+    a = interpkit.explain(lively, TEXT, method="kernel_shap", n_samples=60, seed=3)
+    b = interpkit.explain(lively, TEXT, method="kernel_shap", n_samples=60, seed=3)
+    c = interpkit.explain(lively, TEXT, method="kernel_shap", n_samples=60, seed=4)
+    np.testing.assert_array_equal(a.word_scores, b.word_scores)
+    assert not np.array_equal(a.word_scores, c.word_scores)
+
+
+# --------------------------------------------------------------------------- attention
+
+
+def test_attention_keeps_the_raw_tensor_for_views(lively):
+    e = interpkit.explain(lively, TEXT, method="attention")
+    tokens, att = lively.attentions(TEXT)
+    raw = e.extras["attention"]
+    assert raw.shape == (2, 2, len(tokens), len(tokens)) == tuple(att.shape)
+    np.testing.assert_allclose(raw, att.numpy(), atol=1e-6)
+    # default: last layer, mean over heads, row of [CLS]
+    np.testing.assert_allclose(e.scores, raw[-1].mean(axis=0)[0], atol=1e-6)
+    assert "extras" not in e.to_dict() and len(e.to_json()) < 3000  # the tensor stays out
+    assert e.diagnostics["class_specific"] is False
+
+
+def test_attention_rows_sum_to_one_after_renormalisation(lively):
+    e = interpkit.explain(lively, TEXT, method="attention", drop_special=True)
+    special = np.array([w is None for w in e.token_to_word])
+    matrix = e.extras["matrix"]
+    np.testing.assert_allclose(matrix.sum(axis=-1), 1.0, atol=1e-9)
+    assert np.all(matrix[:, special] == 0)
+    assert np.all(e.scores[special] == 0) and e.scores.sum() == pytest.approx(1.0)
+    every_head = drop_special(e.extras["attention"], special)
+    np.testing.assert_allclose(every_head.sum(axis=-1), 1.0, atol=1e-6)
+    kept = drop_special(e.extras["attention"], special, renormalize=False)
+    assert np.all(kept.sum(axis=-1) < 1.0 + 1e-6)
+
+
+def test_rollout_shape_and_rows(lively):
+    e = interpkit.explain(lively, TEXT, method="attention_rollout")
+    seq = len(e.tokens)
+    assert e.extras["matrix"].shape == (seq, seq)
+    np.testing.assert_allclose(e.extras["matrix"].sum(axis=-1), 1.0, atol=1e-9)
+    per_layer = e.extras["attention"].mean(axis=1)
+    np.testing.assert_allclose(e.extras["matrix"], rollout(per_layer), atol=1e-12)
+    # rollout by hand (Abnar & Zuidema): (0.5 A2 + 0.5 I) @ (0.5 A1 + 0.5 I)
+    eye = np.eye(seq)
+    a1, a2 = (0.5 * per_layer[i] + 0.5 * eye for i in range(2))
+    np.testing.assert_allclose(e.extras["matrix"], a2 @ a1, atol=1e-6)
+    np.testing.assert_allclose(e.scores, (a2 @ a1)[0], atol=1e-6)
+
+
+def test_rollout_of_identity_is_identity_and_layer_choices():
+    att = np.stack([np.eye(4)] * 3)
+    np.testing.assert_allclose(rollout(att), np.eye(4))
+    rng = np.random.default_rng(0)
+    layers = rng.random((3, 4, 4))
+    np.testing.assert_array_equal(aggregate_layers(layers, "first"), layers[0])
+    np.testing.assert_array_equal(aggregate_layers(layers, -1), layers[-1])
+    np.testing.assert_allclose(aggregate_layers(layers, "mean"), layers.mean(axis=0))
+
+
+def test_attention_one_head_one_layer_and_mean_query(lively):
+    e = interpkit.explain(lively, TEXT, method="attention", layer=0, head=1, query="mean")
+    np.testing.assert_allclose(e.scores, e.extras["attention"][0, 1].mean(axis=0), atol=1e-6)
+
+
+def test_attention_works_on_an_sdpa_model():
+    clf = tiny_classifier()
+    clf.model.set_attn_implementation("sdpa")
+    e = interpkit.explain(clf, TEXT, method="attention")
+    assert e.extras["attention"].shape[0] == 2
+    assert clf.model.config._attn_implementation == "sdpa"  # restored
+
+
+# --------------------------------------------------------------------------- lime
+
+
+def test_lime_is_deterministic_under_a_seed(lively):
+    a = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=7)
+    b = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=7)
+    c = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=8)
+    np.testing.assert_array_equal(a.word_scores, b.word_scores)
+    assert a.diagnostics == b.diagnostics
+    assert not np.array_equal(a.word_scores, c.word_scores)
+    assert 0 <= a.diagnostics["r2"] <= 1
+    assert {"intercept", "local_prediction", "unique_perturbations"} <= set(a.diagnostics)
+
+
+def test_lime_predicts_each_distinct_perturbation_once(lively, monkeypatch):
+    clf = lively
+    seen: list[str] = []
+    calls = []
+    original = clf.predict_proba
+
+    def spy(texts, batch_size=64):
+        calls.append(len(texts))
+        seen.extend(texts)
+        return original(texts, batch_size=batch_size)
+
+    monkeypatch.setattr(clf, "predict_proba", spy)
+    e = interpkit.explain(clf, "a good film", method="lime", num_samples=500)
+    # 3 words: at most 2**3 - 1 distinct non-empty perturbations besides the text itself
+    assert len(seen) == len(set(seen)) <= 6
+    assert TEXT not in seen and "a good film" not in seen  # the text's prediction is reused
+    assert len(calls) == 1  # one batched call
+    d = e.diagnostics
+    assert d["samples"] == 500 and d["predicted"] == len(seen) + 1  # + the empty text
+    assert d["unique_perturbations"] <= 8
+    assert np.all(np.isfinite(e.word_scores)) and np.any(e.word_scores != 0)
+
+
+def test_lime_num_features_limits_the_weighted_words(lively):
+    e = interpkit.explain(lively, TEXT, method="lime", num_samples=200, num_features=2)
+    assert np.count_nonzero(e.word_scores) == 2
+
+
+def test_lime_on_a_long_text_warns_once(lively):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        e = interpkit.explain(lively, LONG, method="lime", num_samples=50)
+    assert sum(issubclass(w.category, TruncationWarning) for w in caught) == 1
+    assert e.truncated
+
+
+# --------------------------------------------------------------------------- random control
+
+
+def test_random_control_is_seeded_per_text(lively):
+    a = interpkit.explain(lively, TEXT, method="random", seed=1)
+    b = interpkit.explain(lively, TEXT, method="random", seed=1)
+    c = interpkit.explain(lively, TEXT, method="random", seed=2)
+    d = interpkit.explain(lively, TEXT + " too", method="random", seed=1)
+    np.testing.assert_array_equal(a.scores, b.scores)
+    assert not np.array_equal(a.scores, c.scores)
+    assert not np.array_equal(a.scores[:5], d.scores[:5])
+    assert a.scores[0] == a.scores[-1] == 0
+
+
+# --------------------------------------------------------------------------- the real model
+
+SENTIMENT_WORDS = {"wonderful", "beautifully", "moving"}
+POSITIVE_TEXT = "a wonderful, moving and beautifully acted film"
+
+
+@pytest.fixture(scope="session")
+def demo():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return interpkit.demo_classifier(device="cpu", progress=False)
+
+
+def test_deeplift_says_when_it_fails_on_bert(demo):
+    with pytest.warns(RuntimeWarning, match="prefer method='integrated_gradients'"):
+        e = interpkit.explain(demo, POSITIVE_TEXT, method="deeplift", target="positive")
+    assert e.diagnostics["relative_delta"] > 0.1
+    ig = interpkit.explain(demo, POSITIVE_TEXT, method="integrated_gradients", target="positive")
+    assert abs(ig.diagnostics["convergence_delta"]) < 0.05 * abs(ig.scores.sum())
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "saliency"])
+def test_gradients_point_to_sentiment_words(demo, method):
+    e = interpkit.explain(demo, POSITIVE_TEXT, method=method, target="positive")
+    assert e.probabilities[1] > 0.9
+    top3 = {word for word, _ in e.top(3)}
+    assert top3 & SENTIMENT_WORDS, e.top(5)
+
+
+def test_lime_top_word_sign_on_unambiguous_sentences(demo):
+    pos = interpkit.explain(demo, POSITIVE_TEXT, method="lime", target="positive", seed=0)
+    word, weight = pos.top(1, by="abs")[0]
+    assert word in SENTIMENT_WORDS and weight > 0, pos.top(3, by="abs")
+    neg = interpkit.explain(
+        demo, "a dull, boring and badly acted film", method="lime", target="positive", seed=0
+    )
+    word, weight = neg.top(1, by="abs")[0]
+    assert word in {"dull", "boring", "badly"} and weight < 0, neg.top(3, by="abs")
