@@ -28,7 +28,15 @@ from .. import render
 from ..explainers import explain
 from ..explainers.attention import aggregate_heads, drop_special, rollout
 from ..explanation import Explanation
-from ._common import ATTENTION_RGB, TextView, block, hold, note_html, png_data_uri, title_html
+from ._common import (
+    ATTENTION_RGB,
+    TextView,
+    block,
+    hold,
+    note_html,
+    png_data_uri,
+    title_html,
+)
 
 MODES = (
     ("heatmap", "heatmap"),
@@ -133,12 +141,21 @@ def head_view_svg(tokens: Sequence[str], matrix: np.ndarray, row: int = 18, gap:
 
 def thumbnail_html(matrix: np.ndarray, caption: str, selected: bool = False, size: int = 56) -> str:
     """A small pixel image of one head's attention (darkest = its largest weight)."""
+    return thumbnail_img(thumbnail_uri(matrix), caption, selected, size)
+
+
+def thumbnail_uri(matrix: np.ndarray) -> str:
+    """PNG data URI of ``matrix`` scaled so that its largest weight is darkest."""
     matrix = np.asarray(matrix, dtype=np.float64)
     vmax = float(matrix.max()) if matrix.size and matrix.max() > 0 else 1.0
+    return png_data_uri(matrix / vmax)
+
+
+def thumbnail_img(uri: str, caption: str, selected: bool = False, size: int = 56) -> str:
     border = f"2px solid {_FILL}" if selected else "1px solid #ccc"
     tip = render.escape(caption)
     return (
-        f'<img src="{png_data_uri(matrix / vmax)}" width="{size}" height="{size}" '
+        f'<img src="{render.escape(uri)}" width="{size}" height="{size}" '
         f'alt="{tip}" title="{tip}" style="image-rendering: pixelated; border: {border}"/>'
     )
 
@@ -159,6 +176,7 @@ class AttentionData:
         self.raw = np.asarray(explanation.extras["attention"], dtype=np.float64)
         self._heads: dict[str, np.ndarray] = {}
         self._rollouts: dict[int, np.ndarray] = {}
+        self._thumbnails: dict[tuple[int, int, bool], str] = {}
 
     @property
     def layers(self) -> int:
@@ -181,6 +199,14 @@ class AttentionData:
         if layer not in self._rollouts:
             self._rollouts[layer] = rollout(self.matrix_stack()[: layer + 1], residual=True)
         return self._rollouts[layer]
+
+    def thumbnail(self, layer: int, head: int, special_tokens: bool) -> str:
+        """PNG data URI of one head as displayed (memoised: the model view redraws cheaply)."""
+        key = (layer, head, special_tokens)
+        if key not in self._thumbnails:
+            _, matrix = self.shown(self.matrix(layer, head), special_tokens)
+            self._thumbnails[key] = thumbnail_uri(matrix)
+        return self._thumbnails[key]
 
     def matrix_stack(self) -> np.ndarray:
         self.matrix(0, "mean")
@@ -380,8 +406,8 @@ class AttentionView(TextView):
         return None if isinstance(head, str) else (self.layer_slider.value, head)
 
     def _thumbnail(self, data: AttentionData, layer: int, head: int, selected) -> str:
-        _, matrix = data.shown(data.matrix(layer, head), self.special_checkbox.value)
-        return thumbnail_html(matrix, f"layer {layer}, head {head}", (layer, head) == selected)
+        uri = data.thumbnail(layer, head, self.special_checkbox.value)
+        return thumbnail_img(uri, f"layer {layer}, head {head}", (layer, head) == selected)
 
     def _body(self, static: bool) -> str:
         data = self._data()
