@@ -9,6 +9,7 @@ import base64
 import html
 import struct
 import zlib
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -341,6 +342,20 @@ def test_hostile_tokens_labels_and_text_are_escaped_everywhere(make):
         static = view._repr_html_()
         for raw in HOSTILE:
             assert html.escape(raw) in static, f"escaped {raw!r} missing ({state})"
+
+
+@pytest.mark.parametrize("make", [AttentionView, SaliencyView, LimeView], ids=lambda c: c.__name__)
+def test_every_rendering_is_well_formed_markup(make):
+    """Parsing as XML proves every <, > and & from text, tokens and labels was escaped."""
+    clf = hostile_classifier()
+    kwargs = {"num_samples": LIME_SAMPLES} if make is LimeView else {}
+    view = make(clf, f"a good & bad film {IMG} {SCRIPT} <b>", **kwargs)
+    for state in renderings(view):
+        for part in all_html(view):
+            try:
+                ElementTree.fromstring(f"<root>{part}</root>")
+            except ElementTree.ParseError as err:
+                pytest.fail(f"{make.__name__} ({state}) made malformed HTML: {err}")
 
 
 def test_hostile_text_typed_into_the_text_box_is_escaped(clf):

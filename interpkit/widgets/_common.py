@@ -61,15 +61,15 @@ def title_html(parts: Sequence[str]) -> str:
     return block(f"<b>{text}</b>", "margin: 4px 0")
 
 
-def prediction_html(text: str, labels: Sequence[str], probabilities) -> str:
-    """The analysed text, the predicted label and every class probability (escaped)."""
+def prediction_html(text: str, labels: Sequence[str], probabilities, table: bool = True) -> str:
+    """The analysed text, the predicted label and (``table``) every class probability, escaped."""
     probs = np.asarray(probabilities, dtype=np.float64)
     best = int(np.argmax(probs))
     head = (
         f"“{render.escape(text)}” → predicted <b>{render.escape(labels[best])}</b> "
         f"(p = {render.escape(render.format_score(probs[best]))})"
     )
-    table = render.probability_table(labels, probs, (best,))
+    table = render.probability_table(labels, probs, (best,)) if table else ""
     return (
         f'<div class="interpkit-prediction" style="{render.FONT}; margin: 4px 0">'
         f"<div>{head}</div>{table}</div>"
@@ -201,7 +201,8 @@ class TextView(widgets.VBox):
         probs = self._probabilities()
         if probs is None:
             return block(f"“{render.escape(self._text)}”", f"{render.FONT}; margin: 4px 0")
-        return prediction_html(self._text, self.classifier.labels, probs)
+        table = not self._body_has_probabilities()
+        return prediction_html(self._text, self.classifier.labels, probs, table=table)
 
     def _repr_html_(self) -> str:
         """The current rendering as static HTML (for GitHub, nbviewer and saved outputs)."""
@@ -229,3 +230,7 @@ class TextView(widgets.VBox):
 
     def _probabilities(self) -> np.ndarray | None:
         raise NotImplementedError
+
+    def _body_has_probabilities(self) -> bool:
+        """True when the body shows the probability table itself (an Explanation's HTML)."""
+        return False

@@ -233,6 +233,9 @@ class LimeView(TextView):
     def _probabilities(self):
         return self._probs.get(self._text)
 
+    def _body_has_probabilities(self) -> bool:
+        return self.explanation is not None
+
     # -- callbacks ------------------------------------------------------------------------------
     def _on_setting(self, change) -> None:
         self._refresh()  # a cached result, or "press Run": never LIME itself

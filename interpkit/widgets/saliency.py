@@ -49,10 +49,14 @@ def completeness_html(explanation: Explanation) -> str:
     if "output" in diag and "baseline_output" in diag:
         gap = float(diag["output"]) - float(diag["baseline_output"])
         text += f"; f(text) - f(baseline) = {render.format_score(gap)}"
-    text += (
-        f"; convergence delta = {render.format_score(float(diag['convergence_delta']))} "
-        "(large compared with the scores: raise the steps)"
+    delta = float(diag["convergence_delta"])
+    scale = max(float(np.sum(np.abs(explanation.scores))), 1e-12)
+    verdict = (
+        "large compared with the scores: raise n_steps"
+        if abs(delta) > 0.05 * scale
+        else "small compared with the scores"
     )
+    text += f"; convergence delta = {render.format_score(delta)} ({verdict})"
     return note_html(text)
 
 
@@ -186,6 +190,9 @@ class SaliencyView(TextView):
 
     def _probabilities(self):
         return self._probs.get(self._text)
+
+    def _body_has_probabilities(self) -> bool:
+        return self.explanation is not None
 
     # -- callbacks ---------------------------------------------------------------------------
     def _on_setting(self, change) -> None:
