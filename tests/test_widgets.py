@@ -230,6 +230,30 @@ def test_saliency_word_and_subword_toggle_rerenders_only(clf, counter):
     assert counter.calls == calls
 
 
+def test_saliency_errors_are_shown_and_cleared_by_the_next_valid_change(clf, counter, monkeypatch):
+    import interpkit.widgets.saliency as saliency_module
+
+    view = SaliencyView(clf, TEXT, method="saliency")
+    view.text_box.value = ""
+    calls = counter.calls
+    view.method_dropdown.value = "input_x_gradient"  # no valid text: nothing is computed
+    assert counter.calls == calls and "text is empty" in view.output.value
+    view.text_box.value = TEXT
+    assert view.explanation.method == "input_x_gradient"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the model returned nan")
+
+    monkeypatch.setattr(saliency_module, "explain", broken)
+    view.method_dropdown.value = "deeplift"
+    assert "could not explain this text: the model returned nan" in view.output.value
+    assert "could not explain" in view._repr_html_()
+    monkeypatch.undo()
+    view.method_dropdown.value = "saliency"  # cached: shown again, error gone
+    assert "could not explain" not in view.output.value
+    assert view.explanation.method == "saliency"
+
+
 def test_saliency_view_rejects_bad_settings(clf):
     with pytest.raises(ValueError, match="is not offered"):
         SaliencyView(clf, TEXT, method="lime", methods=["saliency"])

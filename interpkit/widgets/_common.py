@@ -133,7 +133,8 @@ class TextView(widgets.VBox):
     def _setup(self, classifier, text: str, controls: Sequence[widgets.Widget]) -> None:
         self.classifier = classifier
         self._text = check_text(text)
-        self._error: str | None = None
+        self._text_error: str | None = None  # the text box holds no valid text
+        self._error: str | None = None  # the last computation failed
         self.text_box = widgets.Textarea(
             value=self._text,
             placeholder="Type a sentence, then press Explain",
@@ -175,28 +176,34 @@ class TextView(widgets.VBox):
         try:
             self._text = check_text(text)
         except (TypeError, ValueError) as err:
-            self._error = f"{err}"
-            self._render()
-            return
-        self._error = None
+            self._text_error = f"{err}"  # shown until a valid text is entered
+        else:
+            self._text_error = None
         self._refresh()
 
     def _refresh(self) -> None:
         """Compute what the settings need (errors shown in the view), then render."""
-        try:
-            self._compute()
-        except (TypeError, ValueError, RuntimeError) as err:
-            self._error = f"could not explain this text: {err}"
+        if self._text_error is None:
+            self._error = None
+            try:
+                self._compute()
+            except (TypeError, ValueError, RuntimeError) as err:
+                self._error = f"could not explain this text: {err}"
         self._render()
+
+    @property
+    def _message(self) -> str | None:
+        """The error to show instead of a result, if any."""
+        return self._text_error or self._error
 
     def _render(self) -> None:
         with hold(self.prediction, self.output):
             self.prediction.value = self._prediction_html()
-            self.output.value = error_html(self._error) if self._error else self._body(False)
+            self.output.value = error_html(self._message) if self._message else self._body(False)
 
     # -- static html -------------------------------------------------------------------
     def _prediction_html(self) -> str:
-        if self._error:
+        if self._message:
             return ""
         probs = self._probabilities()
         if probs is None:
@@ -206,7 +213,7 @@ class TextView(widgets.VBox):
 
     def _repr_html_(self) -> str:
         """The current rendering as static HTML (for GitHub, nbviewer and saved outputs)."""
-        body = error_html(self._error) if self._error else self._body(True)
+        body = error_html(self._message) if self._message else self._body(True)
         return (
             f'<div class="interpkit-view" style="{render.FONT}; max-width: 60em">'
             f"{settings_html(type(self).__name__, self._settings())}"

@@ -390,7 +390,7 @@ class AttentionView(TextView):
         }
 
     def _render(self) -> None:
-        if self.mode_buttons.value == "model" and self._thumbnails and not self._error:
+        if self.mode_buttons.value == "model" and self._thumbnails and not self._message:
             data = self._data()
             selected = self._selected_head()
             for (layer, head), thumb in self._thumbnails.items():

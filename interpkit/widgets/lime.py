@@ -168,9 +168,10 @@ class LimeView(TextView):
 
     def run(self) -> Explanation | None:
         """Run LIME for the current text and settings (cached), update the view, return it."""
-        if self._error is not None:
+        if self._text_error is not None:
             self._render()
             return None
+        self._error = None
         key = self._key()
         if key not in self._cache:
             with hold(self.progress):
@@ -182,7 +183,6 @@ class LimeView(TextView):
                 self.progress.bar_style = "danger"
                 self._error = f"LIME failed: {err}"
                 self._render()
-                self._error = None
                 return None
             finally:
                 self.run_button.disabled = False

@@ -198,10 +198,7 @@ class SaliencyView(TextView):
     def _on_setting(self, change) -> None:
         if change["owner"] is self.method_dropdown:
             self._enable_controls()
-        if self._error is None or change["owner"] is not self.target_dropdown:
-            self._refresh()
-        else:
-            self._render()
+        self._refresh()  # cached, or computed once for these settings
 
     def _on_level(self, change) -> None:
         self._render()  # re-render only: both levels are in the cached Explanation
