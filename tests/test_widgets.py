@@ -125,6 +125,8 @@ def test_attention_model_view_grid_and_click_selects(clf, counter):
     view.thumbnail_buttons[(0, 1)].click()
     assert (view.layer_slider.value, view.head_dropdown.value) == (0, 1)
     assert view.thumbnail_buttons[(0, 1)].button_style == "info"
+    with pytest.raises(ValueError, match="layer 7 does not exist"):
+        view.select(layer=7, head=0)
     assert view.thumbnail_buttons[(1, 1)].button_style == ""
     assert "layer 0 of 2 · head 1" in view.output.value
     static = view._repr_html_()
@@ -144,6 +146,18 @@ def test_attention_text_box_explains_a_new_sentence(clf, counter):
     assert counter.calls == calls
     view.explain_button.click()
     assert counter.calls == calls
+
+
+def test_attention_keeps_only_the_latest_tensors(clf, counter):
+    view = AttentionView(clf, TEXT)
+    for i in range(5):
+        view.text_box.value = f"the film {i}"
+    assert len(view._cache) == 4 and TEXT not in view._cache
+    calls = counter.calls
+    view.text_box.value = "the film 4"  # still cached
+    assert counter.calls == calls
+    view.text_box.value = TEXT  # dropped: computed again
+    assert counter.calls > calls
 
 
 def test_attention_empty_text_shows_an_error_instead_of_raising(clf):
@@ -166,7 +180,8 @@ def test_attention_long_text_is_cut_for_display(clf):
     [
         ({"layer": 2}, "layer 2 does not exist"),
         ({"head": 5}, "head 5 does not exist"),
-        ({"head": "median"}, "head must be an integer"),
+        ({"head": "median"}, "head must be 'mean', 'max' or a head index"),
+        ({"head": 1.5}, "head must be an integer"),
         ({"mode": "graph"}, "mode must be one of"),
     ],
 )

@@ -128,8 +128,6 @@ class TextView(widgets.VBox):
     user asks for more (a Run button).
     """
 
-    view_name = "view"
-
     def _setup(self, classifier, text: str, controls: Sequence[widgets.Widget]) -> None:
         self.classifier = classifier
         self._text = check_text(text)

@@ -19,6 +19,7 @@ Example
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import ipywidgets as widgets
@@ -45,6 +46,8 @@ MODES = (
     ("rollout", "rollout"),
 )
 HEAD_AGGREGATES = ("mean", "max")
+#: Texts whose attention tensors the view keeps (the least recently shown is dropped first).
+MAX_CACHED_TEXTS = 4
 #: Tokens drawn in the heatmap and head view; longer texts show their first MAX_TOKENS.
 MAX_TOKENS = 48
 _FILL = "rgb({}, {}, {})".format(*ATTENTION_RGB)
@@ -173,7 +176,8 @@ class AttentionData:
         self.explanation = explanation
         self.tokens = list(explanation.tokens)
         self.special = np.array([w is None for w in explanation.token_to_word], dtype=bool)
-        self.raw = np.asarray(explanation.extras["attention"], dtype=np.float64)
+        # float32 as the model made it: (6, 12, 512, 512) is 75 MB, float64 would double it
+        self.raw = np.asarray(explanation.extras["attention"], dtype=np.float32)
         self._heads: dict[str, np.ndarray] = {}
         self._rollouts: dict[int, np.ndarray] = {}
         self._thumbnails: dict[tuple[int, int, bool], str] = {}
@@ -250,8 +254,6 @@ class AttentionView(TextView):
     >>> view.select(layer=2, head=5)   # re-rendered from the cached tensor, no model call
     """
 
-    view_name = "attention"
-
     def __init__(
         self,
         classifier,
@@ -265,7 +267,7 @@ class AttentionView(TextView):
         modes = [value for _, value in MODES]
         if mode not in modes:
             raise ValueError(f"mode must be one of {', '.join(map(repr, modes))}, got {mode!r}")
-        self._cache: dict[str, AttentionData] = {}
+        self._cache: OrderedDict[str, AttentionData] = OrderedDict()
         self._paused = False
         self.layer_slider = widgets.IntSlider(value=0, min=0, max=0, description="layer")
         self.head_dropdown = widgets.Dropdown(
@@ -288,9 +290,7 @@ class AttentionView(TextView):
         data = self._data()
         self._fit_controls(data)
         self.layer_slider.value = _check_index(layer, data.layers, "layer")
-        if head not in HEAD_AGGREGATES:
-            head = _check_index(head, data.heads, "head")
-        self.head_dropdown.value = head
+        self.head_dropdown.value = _check_head(head, data.heads)
         for control in (self.layer_slider, self.head_dropdown, self.special_checkbox):
             control.observe(self._on_setting, names=["value"])
         self.mode_buttons.observe(self._on_mode, names=["value"])
@@ -305,7 +305,10 @@ class AttentionView(TextView):
         return None if data is None else data.explanation
 
     def select(self, layer: int, head: str | int) -> None:
-        """Show ``layer`` and ``head`` (one render, no model call)."""
+        """Show ``layer`` (negative counts from the last) and ``head`` ("mean", "max" or an
+        index): one render, no model call."""
+        data = self._data()
+        layer, head = _check_index(layer, data.layers, "layer"), _check_head(head, data.heads)
         with self._batch():
             self.layer_slider.value = layer
             self.head_dropdown.value = head
@@ -313,9 +316,13 @@ class AttentionView(TextView):
 
     # -- computation (model calls happen only here) -----------------------------------------
     def _compute(self) -> None:
-        if self._text not in self._cache:
-            e = explain(self.classifier, self._text, method="attention")
-            self._cache[self._text] = AttentionData(e)
+        if self._text in self._cache:
+            self._cache.move_to_end(self._text)
+            return
+        e = explain(self.classifier, self._text, method="attention")
+        self._cache[self._text] = AttentionData(e)
+        while len(self._cache) > MAX_CACHED_TEXTS:  # tensors of long texts are large
+            self._cache.popitem(last=False)
 
     def _data(self) -> AttentionData:
         return self._cache[self._text]
@@ -359,8 +366,6 @@ class AttentionView(TextView):
             self.head_dropdown.options = options
             valid = value in HEAD_AGGREGATES or (isinstance(value, int) and value < data.heads)
             self.head_dropdown.value = value if valid else "mean"
-        if self._thumbnails:
-            self._build_grid(data)
 
     def _build_grid(self, data: AttentionData) -> None:
         """One thumbnail and one button per layer × head (made when model view is first used)."""
@@ -474,6 +479,14 @@ class AttentionView(TextView):
             notes.append(f"first {MAX_TOKENS} of {len(data.tokens)} tokens shown")
         notes.append("attention shows where information flows, not why the model decided")
         return note_html("; ".join(notes))
+
+
+def _check_head(value, size: int) -> str | int:
+    if isinstance(value, str):
+        if value in HEAD_AGGREGATES:
+            return value
+        raise ValueError(f"head must be 'mean', 'max' or a head index, got {value!r}")
+    return _check_index(value, size, "head")
 
 
 def _check_index(value, size: int, what: str) -> int:

@@ -108,8 +108,6 @@ class LimeView(TextView):
     you to press Run; only Run (or :meth:`run`) calls the model for LIME.
     """
 
-    view_name = "lime"
-
     def __init__(
         self,
         classifier,

@@ -84,8 +84,6 @@ class SaliencyView(TextView):
     ``steps_slider``, ``baseline_dropdown``, ``level_buttons``, ``text_box``.
     """
 
-    view_name = "saliency"
-
     def __init__(
         self,
         classifier,
