@@ -274,6 +274,8 @@ def test_saliency_view_rejects_bad_settings(clf):
         SaliencyView(clf, TEXT, method="lime", methods=["saliency"])
     with pytest.raises(ValueError, match="unknown explainer"):
         SaliencyView(clf, TEXT, methods=["integrated_gradient"])
+    with pytest.raises(ValueError, match="n_steps must be a positive integer"):
+        SaliencyView(clf, TEXT, n_steps=0)
     with pytest.raises(ValueError, match="baseline must be one of"):
         SaliencyView(clf, TEXT, baseline="blank")
     with pytest.raises(ValueError, match="unknown label"):
@@ -318,6 +320,21 @@ def test_lime_run_moves_the_progress_bar_in_batches_and_caches(clf, counter):
     view.run_button.click()  # already computed for these settings
     assert counter.calls == calls
     assert view.run() is e
+
+
+def test_progress_classifier_predicts_like_the_classifier_in_order(clf):
+    import ipywidgets
+
+    from interpkit.widgets.lime import ProgressClassifier
+
+    bar = ipywidgets.IntProgress()
+    tracked = ProgressClassifier(clf, bar)
+    texts = ["a good film and the plot was fine", "bad", "the movie was dull", "great"] * 3
+    np.testing.assert_allclose(
+        tracked.predict_proba(texts, batch_size=5), clf.predict_proba(texts), atol=1e-5
+    )
+    assert (bar.value, bar.max) == (12, 12)
+    assert tracked.labels == clf.labels and tracked.model is clf.model
 
 
 def test_lime_seed_gives_repeatable_weights(clf):

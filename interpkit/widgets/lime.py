@@ -40,6 +40,8 @@ class ProgressClassifier:
         self._progress = progress
 
     def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("_classifier", "_progress"):
+            raise AttributeError(name)  # no recursion while copying or half-built
         return getattr(self._classifier, name)
 
     def predict_proba(self, texts, batch_size: int = 64) -> np.ndarray:
@@ -153,7 +155,8 @@ class LimeView(TextView):
             widgets.HBox([self.run_button, self.progress]),
         ]
         self._setup(classifier, text, controls)
-        self._refresh()
+        self._compute()  # the prediction only; errors with the first text are raised
+        self._render()
         for control in (self.samples_slider, self.features_slider, self.seed_box):
             control.observe(self._on_setting, names=["value"])
         self.run_button.on_click(self._on_run)

@@ -103,6 +103,8 @@ class SaliencyView(TextView):
             raise ValueError(f"method {method!r} is not offered: pick one of {', '.join(methods)}")
         if baseline not in BASELINES:
             raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
+        if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+            raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
         if level not in ("word", "token"):
             raise ValueError(f"level must be 'word' or 'token', got {level!r}")
         target_id = PREDICTED if target is None else classifier.label_id(target)
@@ -119,8 +121,8 @@ class SaliencyView(TextView):
             description="explain",
         )
         self.steps_slider = widgets.IntSlider(
-            value=int(n_steps),
-            min=5,
+            value=n_steps,
+            min=min(5, n_steps),
             max=max(300, int(n_steps)),
             step=5,
             description="IG steps",
@@ -137,7 +139,8 @@ class SaliencyView(TextView):
         ]
         self._setup(classifier, text, controls)
         self._enable_controls()
-        self._refresh()
+        self._compute()  # errors with the first text are raised, not shown
+        self._render()
         for control in (
             self.method_dropdown,
             self.target_dropdown,
