@@ -30,6 +30,9 @@ _EXPORTS = {
     "explain": "explainers",
     "list_explainers": "explainers",
     "get_explainer": "explainers",
+    "AttentionView": "widgets",
+    "SaliencyView": "widgets",
+    "LimeView": "widgets",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
