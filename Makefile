@@ -41,11 +41,11 @@ notebooks: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check interpkit tests tools
+	$(VENV)/bin/ruff format --check interpkit tests tools benchmarks
 
 format: venv
 	$(VENV)/bin/ruff check --fix .
-	$(VENV)/bin/ruff format interpkit tests tools
+	$(VENV)/bin/ruff format interpkit tests tools benchmarks
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

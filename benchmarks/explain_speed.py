@@ -251,6 +251,32 @@ def main(argv=None) -> None:
         f"LIME distinct perturbed texts per sentence: {min(unique)}-{max(unique)} of "
         f"{args.lime_samples} samples"
     )
+    print()
+    view_rerender_row(clf, texts[0])
+
+
+def view_rerender_row(clf, text: str, n: int = 20) -> None:
+    """AttentionView layer change (re-drawn from the cached tensor) next to one forward pass;
+    ``benchmarks/view_speed.py`` times every mode."""
+    import itertools
+
+    import interpkit
+
+    view = interpkit.AttentionView(clf, text)
+    layers = itertools.cycle(range(view.layer_slider.max + 1))
+    times = {"re-render": [], "forward": []}
+    for _ in range(n + 2):  # the first two are warm-up
+        for key, fn in (
+            ("re-render", lambda: setattr(view.layer_slider, "value", next(layers))),
+            ("forward", lambda: clf.predict_proba([text])),
+        ):
+            seconds, _ = timed(fn)
+            times[key].append(seconds * 1000)
+    rerender, forward = (statistics.median(v[2:]) for v in times.values())
+    print(
+        f"AttentionView layer change: {rerender:.1f} ms re-render vs {forward:.1f} ms for one "
+        f"forward pass ({forward / rerender:.0f}x; target < 50 ms; median of {n})"
+    )
 
 
 if __name__ == "__main__":
