@@ -17,12 +17,20 @@ auto        ``interpkit.fine_tune()`` as users call it: also bf16 autocast where
             computes bf16 natively (or the GPU's bf16/fp16).
 
 Printed: training examples/s (the Trainer's own ``train_samples_per_second``), peak resident
-memory of the process, and the ratio to the reference.
+memory of the process (and peak GPU memory on a GPU), and the ratio to the reference. On a GPU
+also the model FLOP/s, 6 x parameters x tokens processed per second (padding counts: it is
+computed), and the model FLOPs utilisation against the GPU's dense bf16 peak (``--peak-tflops``
+for GPUs not in the table).
+
+``--model bert-base`` trains a randomly initialised BERT-base (110M parameters, the embedded
+tokenizer's vocabulary) instead of MiniLM: throughput does not depend on the weights, and
+nothing needs downloading.
 
 Usage
 -----
     python benchmarks/train_speed.py                   # 256 snippets, 1 epoch, 2 rounds
     python benchmarks/train_speed.py --examples 1024 --rounds 1
+    python benchmarks/train_speed.py --model bert-base --examples 4096   # on a GPU
 """
 
 from __future__ import annotations
@@ -45,6 +53,8 @@ sys.path.insert(0, str(ROOT))  # measure this checkout's interpkit
 
 VARIANTS = ("reference", "fp32", "auto")
 SETTINGS = dict(batch_size=32, learning_rate=5e-5, seed=0)
+#: Dense bf16 peak TFLOP/s (no sparsity) of GPUs this may run on, for the utilisation column.
+PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L4": 121.0, "T4": 65.0}
 
 
 def parse_args(argv=None):
@@ -52,6 +62,8 @@ def parse_args(argv=None):
     parser.add_argument("--examples", type=int, default=256, help="training snippets")
     parser.add_argument("--rounds", type=int, default=2, help="turns of every variant")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--model", choices=("minilm", "bert-base"), default="minilm")
+    parser.add_argument("--peak-tflops", type=float, default=0, help="GPU dense bf16 peak")
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -62,21 +74,30 @@ def train_split(n: int):
     return interpkit.load_dataset()["train"].shuffle(seed=0).select(range(n))
 
 
-def run_reference(n: int, out: Path) -> dict:
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        Trainer,
-        TrainingArguments,
-    )
-    from transformers.utils import logging as hf_logging
+def model_and_tokenizer(kind: str):
+    """(model, tokenizer) as ``from_pretrained`` defaults give them (SDPA attention)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig
+    from transformers import BertForSequenceClassification as Bert
 
     from interpkit.models import embedded_model_dir
 
-    hf_logging.set_verbosity_error()
     folder = embedded_model_dir()
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2)
+    if kind == "bert-base":
+        import torch
+
+        torch.manual_seed(0)
+        config = BertConfig(vocab_size=tokenizer.vocab_size, num_labels=2)  # BERT-base sizes
+        return Bert(config), tokenizer
+    return AutoModelForSequenceClassification.from_pretrained(folder, num_labels=2), tokenizer
+
+
+def run_reference(n: int, out: Path, kind: str) -> dict:
+    from transformers import Trainer, TrainingArguments
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    model, tokenizer = model_and_tokenizer(kind)
     data = train_split(n).map(
         lambda batch: tokenizer(batch["text"], padding="max_length", truncation=True),
         batched=True,
@@ -95,15 +116,22 @@ def run_reference(n: int, out: Path) -> dict:
     return {
         "examples_per_s": metrics["train_samples_per_second"],
         "tokens_per_example": len(data[0]["input_ids"]),
+        "params": model.num_parameters(),
     }
 
 
-def run_interpkit(n: int, out: Path, precision: str) -> dict:
+def run_interpkit(n: int, out: Path, precision: str, kind: str) -> dict:
     import interpkit
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf = interpkit.load_classifier()
+    if kind == "bert-base":
+        model, tokenizer = model_and_tokenizer(kind)
+        model.set_attn_implementation("eager")  # as load_classifier does (views need it)
+        clf = interpkit.Classifier(model, tokenizer, labels=["negative", "positive"])
+        clf.head_is_trained = False
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = interpkit.load_classifier()
     data = interpkit.load_dataset()
     data["train"] = train_split(n)
     history = interpkit.fine_tune(
@@ -119,6 +147,7 @@ def run_interpkit(n: int, out: Path, precision: str) -> dict:
     return {
         "examples_per_s": history.attrs["train_examples_per_s"],
         "tokens_per_example": statistics.mean(lengths),
+        "params": clf.model.num_parameters(),
     }
 
 
@@ -129,17 +158,19 @@ def worker(args) -> None:
         torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         if args.worker == "reference":
-            result = run_reference(args.examples, Path(tmp))
+            result = run_reference(args.examples, Path(tmp), args.model)
         else:
-            result = run_interpkit(args.examples, Path(tmp), args.worker)
+            result = run_interpkit(args.examples, Path(tmp), args.worker, args.model)
     # ru_maxrss is in KiB on Linux
     result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    if torch.cuda.is_available():
+        result["peak_gpu_gb"] = torch.cuda.max_memory_allocated() / 2**30
     print("RESULT " + json.dumps(result))
 
 
 def spawn(variant: str, args) -> dict:
     command = [sys.executable, __file__, "--worker", variant, "--examples", str(args.examples)]
-    command += ["--threads", str(args.threads)]
+    command += ["--threads", str(args.threads), "--model", args.model]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     lines = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
@@ -167,13 +198,15 @@ def main(argv=None) -> None:
     import interpkit
     from interpkit.train import cpu_has_native_bf16
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    peak = args.peak_tflops or next((v for k, v in PEAK_TFLOPS.items() if gpu and k in gpu), 0)
     print(
-        f"machine: {torch.cuda.get_device_name(0) if device == 'cuda' else cpu_name()}, "
+        f"machine: {gpu or cpu_name()}, "
         f"{os.cpu_count()} CPUs | torch {torch.__version__} | interpkit {interpkit.__version__}"
     )
     print(
-        f"{args.examples} training snippets, 1 epoch, batch {SETTINGS['batch_size']}, "
+        f"model: {args.model}; {args.examples} training snippets, 1 epoch, "
+        f"batch {SETTINGS['batch_size']}, "
         f"{args.rounds} round(s), each run in a fresh process; "
         f"native CPU bf16: {cpu_has_native_bf16()}"
     )
@@ -185,7 +218,10 @@ def main(argv=None) -> None:
             results[variant].append(spawn(variant, args))
     print(f"(took {time.perf_counter() - started:.0f} s)\n")
     ref = statistics.median(x["examples_per_s"] for x in results["reference"])
-    print(f"{'variant':<44}{'tokens/ex':>10}{'ex/s':>9}{'peak RSS':>10}{'speed-up':>10}")
+    header = f"{'variant':<44}{'tokens/ex':>10}{'ex/s':>9}{'peak RSS':>11}{'speed-up':>10}"
+    if gpu:
+        header += f"{'GPU mem':>10}{'TFLOP/s':>9}{'MFU':>7}"
+    print(header)
     labels = {
         "reference": "HF Trainer tutorial (pad to 512, fp32)",
         "fp32": "interpkit fine_tune, fp32",
@@ -196,10 +232,18 @@ def main(argv=None) -> None:
         speed = statistics.median(x["examples_per_s"] for x in runs)
         rss = max(x["peak_rss_gb"] for x in runs)
         tokens = runs[0]["tokens_per_example"]
-        print(
-            f"{labels[variant]:<44}{tokens:>10.0f}{speed:>9.1f}{rss:>8.2f} GB{speed / ref:>9.1f}x"
-        )
-    print("\nex/s: median over rounds; peak RSS: the largest over rounds (whole process)")
+        line = f"{labels[variant]:<44}{tokens:>10.0f}{speed:>9.1f}{rss:>8.2f} GB"
+        line += f"{speed / ref:>9.1f}x"
+        if gpu:
+            # padded tokens are computed too: the reference processes 512 per example
+            tflops = 6 * runs[0]["params"] * tokens * speed / 1e12
+            mfu = f"{100 * tflops / peak:6.1f}%" if peak else "     ?"
+            gpu_gb = max(x["peak_gpu_gb"] for x in runs)
+            line += f"{gpu_gb:>7.1f} GB{tflops:>9.1f}{mfu:>7}"
+        print(line)
+    print("\nex/s: median over rounds; peak memory: the largest over rounds (whole process)")
+    if gpu:
+        print("TFLOP/s = 6 x parameters x tokens processed per second (attention FLOPs left out)")
 
 
 if __name__ == "__main__":
