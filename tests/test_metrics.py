@@ -256,7 +256,7 @@ def test_all_perturbed_texts_of_an_explanation_go_in_one_predict_call(keyword, m
 
     monkeypatch.setattr(Classifier, "predict_proba", counted)
     f = faithfulness_scores(keyword, e, steps=10)
-    assert len(calls) == 1 and calls[0] == f.extras["texts_predicted"] > 10
+    assert len(calls) == 1 and calls[0] == f.extras["texts"] == f.extras["texts_predicted"] > 10
 
 
 # --------------------------------------------------------------------------- agreement
@@ -410,3 +410,32 @@ def test_global_importance_reuses_evaluation_explanations_and_escapes(keyword):
     assert "<script>" not in hostile._repr_html_()
     axes = g.plot(k=3)
     assert len(axes) == 2
+
+
+def test_a_shared_cache_predicts_texts_common_to_several_methods_once(keyword):
+    text = TEXTS[3]
+    cache = {}
+    first = faithfulness_scores(keyword, explain(keyword, text, "random", seed=0), cache=cache)
+    assert first.extras["texts_predicted"] == first.extras["texts"] == len(cache)
+    again = faithfulness_scores(keyword, explain(keyword, text, "random", seed=0), cache=cache)
+    other = faithfulness_scores(keyword, explain(keyword, text, "occlusion"), cache=cache)
+    assert again.extras["texts_predicted"] == 0
+    assert 0 < other.extras["texts_predicted"] < other.extras["texts"]  # full and empty text
+    np.testing.assert_array_equal(first.comprehensiveness, again.comprehensiveness)
+
+
+def test_plot_helpers_draw_from_stored_values(keyword):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from interpkit.metrics import plot_agreement, plot_curves, plot_summary
+
+    results = evaluate_explanations(keyword, TEXTS, methods=["occlusion", "random"], progress=False)
+    ax = plot_summary(summarize(results))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["occlusion", "random"]
+    ax = plot_curves(results, "deletion")
+    assert len(ax.get_lines()) == 2
+    ax = plot_agreement(agreement_matrix(results))
+    assert len(ax.texts) == 4
+    curve = faithfulness_scores(keyword, results["explanation"].iloc[0]).deletion
+    assert curve.plot().get_lines()[0].get_ydata().tolist() == curve.scores.tolist()

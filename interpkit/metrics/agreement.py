@@ -229,3 +229,27 @@ def edit_stability(
             "the two texts share fewer than two words: an edit should keep most of the text"
         )
     return score_agreement(x, y, measure, k, by)
+
+
+def plot_agreement(matrix, ax=None):
+    """The agreement matrix (from :func:`agreement_matrix`) as a heatmap with values in cells."""
+    import matplotlib.pyplot as plt
+
+    values = np.asarray(matrix, dtype=np.float64)
+    names = [str(n) for n in matrix.index]
+    if ax is None:
+        size = 0.7 * len(names) + 2
+        _, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if np.isfinite(values[i, j]):
+                color = "white" if abs(values[i, j]) > 0.6 else "black"
+                ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", color=color)
+    measure = matrix.attrs.get("measure", "agreement")
+    n = matrix.attrs.get("n_texts")
+    ax.set_title(f"{measure} agreement" + (f" (mean over {n} texts)" if n else ""))
+    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    return ax

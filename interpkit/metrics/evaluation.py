@@ -132,9 +132,12 @@ def evaluate_explanations(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TruncationWarning)
         for text_id, text in enumerate(bar):
+            cache: dict = {}  # perturbed texts several methods share are predicted once
             for name in names:
                 e = explain(classifier, text, method=name, target=target, **per_method[name])
-                f = faithfulness_scores(classifier, e, ks=ks, removal=removal, steps=steps)
+                f = faithfulness_scores(
+                    classifier, e, ks=ks, removal=removal, steps=steps, cache=cache
+                )
                 row = {
                     "text_id": text_id,
                     "method": name,

@@ -163,14 +163,22 @@ class Perturber:
         return out
 
 
-def predict_texts(classifier, texts: Sequence[str], known: dict | None = None, batch_size=64):
-    """Probabilities of ``texts`` in one batched call, each distinct text once (blank allowed)."""
+def predict_texts(classifier, texts: Sequence[str], cache: dict | None = None, batch_size=64):
+    """Probabilities of ``texts`` in one batched call, each distinct text once (blank allowed).
+
+    ``cache`` (text -> probabilities) is read and updated: pass the same dict for several
+    explanations of one text and the texts they share (the text itself, the emptied text,
+    equal top-k sets) are predicted once.
+    """
     from ..explainers.lime import CachedPredictor
 
-    predictor = CachedPredictor(classifier, batch_size=batch_size, known=known)
+    predictor = CachedPredictor(classifier, batch_size=batch_size, known=cache)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TruncationWarning)  # reported when explained
-        return predictor(list(texts))
+        probs = predictor(list(texts))
+    if cache is not None:
+        cache.update(predictor.cache)
+    return probs
 
 
 # --------------------------------------------------------------------------- results
@@ -262,6 +270,7 @@ def faithfulness_scores(
     removal: str = "mask",
     steps: int = DEFAULT_STEPS,
     batch_size: int = 64,
+    cache: dict | None = None,
 ) -> Faithfulness:
     """Every removal metric of one explanation, from one batched prediction call.
 
@@ -277,6 +286,9 @@ def faithfulness_scores(
         How a word is removed (module notes).
     steps : int
         Points of the deletion and insertion curves beyond 0 (every word when fewer words).
+    cache : dict, optional
+        Predictions to reuse and extend (see :func:`predict_texts`), e.g. shared by the
+        methods evaluated on one text.
 
     Example
     -------
@@ -293,7 +305,8 @@ def faithfulness_scores(
     without = {m: perturber.text_without(order[:m]) for m in set(counts) | set(top)}
     only = {m: perturber.text_without(order[m:]) for m in set(counts) | set(top)}
     texts = [perturber.text, *without.values(), *only.values()]
-    probs = predict_texts(classifier, texts, batch_size=batch_size)
+    todo = len({t for t in texts if cache is None or t not in cache})
+    probs = predict_texts(classifier, texts, cache=cache, batch_size=batch_size)
     scores = dict(zip(texts, explained_score(probs, e.target, e.contrast), strict=True))
     full = scores[perturber.text]
     deletion = Curve(
@@ -317,7 +330,7 @@ def faithfulness_scores(
         insertion=insertion,
         full_score=float(full),
         removal=removal,
-        extras={"texts_predicted": len(set(texts)), "top_counts": top},
+        extras={"texts": len(set(texts)), "texts_predicted": todo, "top_counts": top},
     )
 
 
