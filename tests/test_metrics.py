@@ -439,3 +439,16 @@ def test_plot_helpers_draw_from_stored_values(keyword):
     assert len(ax.texts) == 4
     curve = faithfulness_scores(keyword, results["explanation"].iloc[0]).deletion
     assert curve.plot().get_lines()[0].get_ydata().tolist() == curve.scores.tolist()
+
+
+def test_held_out_surrogate_r2_is_skipped_when_lime_leaves_words_out(keyword):
+    results = evaluate_explanations(
+        keyword,
+        TEXTS[:2],
+        methods=["lime"],
+        options={"lime": {"num_samples": 100, "num_features": 2}},
+        progress=False,
+    )
+    assert results["surrogate_r2"].notna().all()
+    assert "surrogate_r2_heldout" not in results or results["surrogate_r2_heldout"].isna().all()
+    assert (results["explanation"].map(lambda e: np.count_nonzero(e.word_scores)) <= 2).all()

@@ -88,7 +88,8 @@ def evaluate_explanations(
         k rounds)
     target : class to explain; None = each text's predicted class
     seed : passed to every method that takes a seed (unless set in ``options``)
-    surrogate_holdout : held-out perturbations for LIME's surrogate R² (None: skip)
+    surrogate_holdout : held-out perturbations for LIME's surrogate R² (None: skip; also
+        skipped when LIME's ``num_features`` leaves words out of the surrogate)
     keep_explanations : keep each Explanation and Faithfulness in the frame (for
         :func:`agreement_matrix`, :func:`global_importance` and curves)
     progress : show a progress bar over the texts
@@ -125,7 +126,7 @@ def evaluate_explanations(
         if "seed" in params:
             opts.setdefault("seed", seed)
         if name == "lime" and surrogate_holdout:
-            opts["num_features"] = None  # the held-out R² needs every word's weight
+            opts.setdefault("num_features", None)  # the held-out R² needs every word's weight
         per_method[name] = opts
     rows = []
     bar = tqdm(items, desc="texts", unit="text", disable=not progress)
@@ -149,7 +150,8 @@ def evaluate_explanations(
                 }
                 if name == "lime":
                     row["surrogate_r2"] = float(e.diagnostics["r2"])
-                    if surrogate_holdout:
+                    every_word = e.params["num_features"] in (None, len(e.words))
+                    if surrogate_holdout and every_word:
                         fid = surrogate_fidelity(
                             classifier, text, e, holdout=surrogate_holdout, seed=seed
                         )
