@@ -140,3 +140,8 @@ def test_agreement_svg_escapes_method_names_and_marks_missing_values():
     svg = agreement_svg(matrix)
     ElementTree.fromstring(svg)
     assert SCRIPT not in svg and html.escape(SCRIPT) in svg and "n/a" in svg
+
+
+def test_compare_view_is_exported():
+    assert interpkit.CompareView is CompareView
+    assert "CompareView" in interpkit.__all__

@@ -452,3 +452,14 @@ def test_held_out_surrogate_r2_is_skipped_when_lime_leaves_words_out(keyword):
     assert results["surrogate_r2"].notna().all()
     assert "surrogate_r2_heldout" not in results or results["surrogate_r2_heldout"].isna().all()
     assert (results["explanation"].map(lambda e: np.count_nonzero(e.word_scores)) <= 2).all()
+
+
+def test_metrics_are_exported_at_the_top_level():
+    import interpkit.metrics as metrics
+
+    names = ["evaluate_explanations", "summarize", "faithfulness_scores", "agreement_matrix"]
+    names += ["global_importance", "surrogate_fidelity", "comprehensiveness", "aopc"]
+    for name in names:
+        assert getattr(interpkit, name) is getattr(metrics, name)
+        assert name in interpkit.__all__
+    assert all(getattr(metrics, name) is not None for name in metrics.__all__)
