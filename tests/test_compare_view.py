@@ -89,7 +89,12 @@ def test_one_method_has_no_heatmap_and_none_ticked_says_so(clf):
 
 def test_stable_names_for_browser_tests(clf):
     view = CompareView(clf, TEXT, methods=["saliency", "random"])
-    assert "interpkit-compare" in view._dom_classes
+    assert {"interpkit-view", "interpkit-compareview", "interpkit-compare"} <= set(
+        view._dom_classes
+    )
+    assert "interpkit-output" in view.output._dom_classes
+    assert "interpkit-text-box" in view.text_box._dom_classes
+    assert "interpkit-measure-dropdown" in view.measure_dropdown._dom_classes
     assert "interpkit-compare-measure" in view.measure_dropdown._dom_classes
     for name, box in view.method_boxes.items():
         assert {"interpkit-compare-method", f"interpkit-method-{name}"} <= set(box._dom_classes)
@@ -102,7 +107,8 @@ def test_repr_is_deterministic_and_static_html_renders(clf):
         "methods=['saliency', 'random'], measure='spearman')"
     )
     static = view._repr_html_()
-    assert static.startswith('<div class="interpkit-view"') and "interpkit-compare-row" in static
+    assert static.startswith('<div class="interpkit-') and "interpkit-compare-row" in static
+    assert static == view._repr_html_()
 
 
 def test_bad_arguments_are_refused_with_advice(clf):
