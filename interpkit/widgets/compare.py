@@ -57,7 +57,7 @@ def agreement_svg(matrix, cell: int = 44) -> str:
     values = np.asarray(matrix, dtype=np.float64)
     n = len(names)
     label = 8 + 7 * max((len(x) for x in names), default=4)
-    top = label
+    top = int(label * 0.75) + 8  # the column names are drawn at 45 degrees
     parts = []
     for i, name in enumerate(names):
         y = top + i * cell + cell * 0.6
