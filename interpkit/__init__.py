@@ -33,6 +33,21 @@ _EXPORTS = {
     "AttentionView": "widgets",
     "SaliencyView": "widgets",
     "LimeView": "widgets",
+    "CompareView": "widgets",
+    "evaluate_explanations": "metrics",
+    "summarize": "metrics",
+    "faithfulness_scores": "metrics",
+    "comprehensiveness": "metrics",
+    "sufficiency": "metrics",
+    "aopc": "metrics",
+    "deletion_curve": "metrics",
+    "insertion_curve": "metrics",
+    "surrogate_fidelity": "metrics",
+    "agreement_matrix": "metrics",
+    "rank_agreement": "metrics",
+    "seed_stability": "metrics",
+    "edit_stability": "metrics",
+    "global_importance": "metrics",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

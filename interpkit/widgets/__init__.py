@@ -13,10 +13,12 @@ Example
 >>> interpkit.SaliencyView(clf, "a gripping, funny film", method="integrated_gradients")
 >>> view = interpkit.LimeView(clf, "a gripping, funny film", num_samples=500)
 >>> view.run()                       # or press Run: LIME is slow
+>>> interpkit.CompareView(clf, "a gripping, funny film")   # methods side by side, faithfulness
 """
 
 from .attention import AttentionView
+from .compare import CompareView
 from .lime import LimeView
 from .saliency import SaliencyView
 
-__all__ = ["AttentionView", "LimeView", "SaliencyView"]
+__all__ = ["AttentionView", "CompareView", "LimeView", "SaliencyView"]

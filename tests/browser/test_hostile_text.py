@@ -37,6 +37,7 @@ CELLS = [
     "interpkit.SaliencyView(clf, HOSTILE, method='saliency')",
     "interpkit.SaliencyView(odd, HOSTILE, method='input_x_gradient', target=1)",
     "lime = interpkit.LimeView(odd, HOSTILE, num_samples=200)\nlime.run()\nlime",
+    "interpkit.CompareView(odd, HOSTILE, selected=['saliency', 'random'])",
     "interpkit.explain(odd, HOSTILE, method='saliency', target=1)  # _repr_html_",
     "display(HTML(interpkit.explain(clf, HOSTILE, method='attention').to_html()))",
 ]
@@ -63,8 +64,8 @@ def test_hostile_text_is_shown_as_text_and_never_runs(notebook, hostile_notebook
     nb.run_all()
     outputs = page.locator(".jp-Notebook .jp-OutputArea")
     views = page.locator(".jp-OutputArea-output .interpkit-view")
-    views.nth(4).wait_for(state="visible", timeout=60_000)
-    assert views.count() == 5
+    views.nth(5).wait_for(state="visible", timeout=60_000)
+    assert views.count() == 6
     for i in range(views.count()):
         output = views.nth(i).locator(".interpkit-output").element_handle()
         page.wait_for_function("el => el.textContent.trim() !== ''", arg=output, timeout=60_000)
