@@ -157,9 +157,7 @@ def load_out_of_domain(
         raise ValueError(f"n must be a positive integer or None, got {n!r}")
     if not min_abs_score >= 0:
         raise ValueError(f"min_abs_score must be >= 0, got {min_abs_score!r}")
-    raw = pd.read_csv(
-        vader_path(name), sep="\t", quoting=3, dtype={"id": str}, encoding="utf-8"
-    )
+    raw = pd.read_csv(vader_path(name), sep="\t", quoting=3, dtype={"id": str}, encoding="utf-8")
     df = raw.dropna(subset=["text", "sentiment"]).copy()
     df["text"] = df["text"].astype(str).str.split().str.join(" ")
     df = df[(df["text"].str.len() > 0) & (df["sentiment"].abs() >= min_abs_score)]

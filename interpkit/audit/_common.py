@@ -22,6 +22,7 @@ import pandas as pd
 DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "duplicate_rate": 0.02,  # share of texts in a split that repeat another text
     "leakage_rate": 0.01,  # share of evaluation texts (near-)duplicated in train
+    "group_overlap_rate": None,  # informational: evaluation texts whose movie is in train
     "mft_failure_rate": 0.2,  # CheckList minimum functionality tests
     "inv_failure_rate": 0.1,  # CheckList invariance tests
     "dir_failure_rate": 0.1,  # CheckList directional expectation tests

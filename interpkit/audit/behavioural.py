@@ -381,7 +381,9 @@ def run_tests(
         raise ValueError("no tests given: pass a list of MFT/INV/DIR tests or None")
     names = [t.name for t in tests]
     if len(set(names)) != len(names):
-        raise ValueError(f"test names must be unique: {sorted(n for n in names if names.count(n) > 1)}")
+        raise ValueError(
+            f"test names must be unique: {sorted(n for n in names if names.count(n) > 1)}"
+        )
     predictor = Predictor(classifier)
     texts = list(dict.fromkeys(x for t in tests for x in t.inputs()))
     probs = dict(zip(texts, predictor.predict_proba(texts), strict=True))

@@ -31,8 +31,10 @@ def _check(probs, labels) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"probs must be a non-empty (n, n_classes) array, got shape {probs.shape}")
     if labels.shape != (probs.shape[0],):
         raise ValueError(f"{labels.shape[0] if labels.ndim else 0} labels for {len(probs)} rows")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or (
-        labels.max() >= probs.shape[1]
+    if (
+        not np.issubdtype(labels.dtype, np.integer)
+        or labels.min() < 0
+        or (labels.max() >= probs.shape[1])
     ):
         raise ValueError("labels must be class indices 0..n_classes-1")
     return probs, labels
@@ -107,7 +109,9 @@ def plot_reliability(tables: dict[str, pd.DataFrame], ax=None):
     if ax is None:
         ax = Figure(figsize=(4.6, 4.2)).subplots()
     lo = min(float(t["low"].min()) for t in tables.values())
-    ax.plot([lo, 1], [lo, 1], color="#999", linestyle="--", linewidth=1, label="perfect calibration")
+    ax.plot(
+        [lo, 1], [lo, 1], color="#999", linestyle="--", linewidth=1, label="perfect calibration"
+    )
     for name, table in tables.items():
         used = table[table["count"] > 0]
         ax.plot(used["confidence"], used["accuracy"], marker="o", label=name)

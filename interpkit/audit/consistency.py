@@ -99,9 +99,7 @@ def slice_metrics(
             rows.append({"slice": name, "n": 0, "accuracy": np.nan, "macro_f1": np.nan})
             continue
         s_acc, s_f1 = _scores(y_true[mask], y_pred[mask])
-        rows.append(
-            {"slice": name, "n": int(mask.sum()), "accuracy": s_acc, "macro_f1": s_f1}
-        )
+        rows.append({"slice": name, "n": int(mask.sum()), "accuracy": s_acc, "macro_f1": s_f1})
     out = pd.DataFrame(rows)
     out["gap"] = acc - out["accuracy"]
     errors = frame.assign(

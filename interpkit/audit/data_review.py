@@ -62,7 +62,13 @@ def _label_names(part) -> list[str] | None:
 
 
 def _normalise(texts: pd.Series) -> pd.Series:
-    return texts.astype(str).str.lower().str.replace(r"[^\w\s]", "", regex=True).str.split().str.join(" ")
+    return (
+        texts.astype(str)
+        .str.lower()
+        .str.replace(r"[^\w\s]", "", regex=True)
+        .str.split()
+        .str.join(" ")
+    )
 
 
 def split_statistics(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -155,8 +155,8 @@ def fairness(
                 "equal_opportunity_difference": float(eod),
                 "eod_low": float(d_low["true_positive_rate"]),
                 "eod_high": float(d_high["true_positive_rate"]),
-                "lowest_selection": str(rates.idxmin()),
-                "highest_selection": str(rates.idxmax()),
+                "lowest_selection": str(rates.idxmin()) if dpd > 0 else "(all equal)",
+                "highest_selection": str(rates.idxmax()) if dpd > 0 else "(all equal)",
             }
         )
     groups = pd.DataFrame(group_rows)
@@ -188,7 +188,9 @@ def plot_fairness(groups: pd.DataFrame, metric: str = "selection_rate", ax=None)
         mean = part[metric].mean()
         ax.vlines(mean, ys.min() - 0.4, ys.max() + 0.4, color="#d62728", linewidth=1)
         ax.axhline(ys.min() - 0.5, color="#ddd", linewidth=0.8)
-    ax.set_yticks(y, [f"{a}: {g}" for a, g in zip(groups["attribute"], groups["group"], strict=True)])
+    ax.set_yticks(
+        y, [f"{a}: {g}" for a, g in zip(groups["attribute"], groups["group"], strict=True)]
+    )
     ax.set_xlabel(f"{metric.replace('_', ' ')} (95% bootstrap interval; red: attribute mean)")
     ax.set_xlim(-0.02, 1.02)
     ax.figure.tight_layout()

@@ -162,7 +162,8 @@ def _apply(text: str, spans: Sequence[tuple[int, int]], edit: str) -> str:
             out.append(misspell(text[start:end]))
         pos = end
     out.append(text[pos:])
-    return re.sub(r"\s{2,}", " ", "".join(out)).strip()
+    text = re.sub(r"\s{2,}", " ", "".join(out)).strip()
+    return re.sub(r"\s+([,.;:!?])", r"\1", text)
 
 
 def adversarial_search(
