@@ -33,6 +33,10 @@ _EXPORTS = {
     "AttentionView": "widgets",
     "SaliencyView": "widgets",
     "LimeView": "widgets",
+    "AuditView": "widgets",
+    "audit": "audit",
+    "AuditReport": "audit",
+    "load_out_of_domain": "data",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

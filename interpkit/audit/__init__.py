@@ -1,4 +1,5 @@
-"""Audit a fine-tuned text classifier: data, behaviour, robustness, fairness, consistency, calibration.
+"""Audit a fine-tuned text classifier: data, behaviour, robustness, fairness, consistency and
+calibration.
 
 :func:`audit` runs every step and returns an :class:`AuditReport` (``.summary()``,
 ``.to_html(path)``, ``.to_json(path)``); each step is also a function that returns tidy
@@ -11,6 +12,9 @@ Example
 >>> report.summary().query("status == 'fail'")
 >>> report.to_html("audit.html")
 """
+
+import sys
+import types
 
 from ._common import DEFAULT_THRESHOLDS, Check, Predictor
 from .behavioural import DIR, INV, MFT, BehaviouralTest, default_tests, expand, lexicon, run_tests
@@ -58,3 +62,18 @@ __all__ = [
     "run_tests",
     "slice_metrics",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """``interpkit.audit`` is both this package and the :func:`audit` function.
+
+    Importing a submodule (``interpkit.audit.report``, as the views do) makes Python bind the
+    package to ``interpkit.audit``, hiding the lazily exported function; calling the package
+    runs :func:`audit`, so ``interpkit.audit(clf, data)`` works in either order.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return audit(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

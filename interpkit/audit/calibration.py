@@ -41,7 +41,8 @@ def _check(probs, labels) -> tuple[np.ndarray, np.ndarray]:
 
 
 def reliability_table(probs, labels, n_bins: int = DEFAULT_BINS) -> pd.DataFrame:
-    """One row per confidence bin: ``low``, ``high``, ``count``, ``confidence``, ``accuracy``, ``gap``.
+    """One row per confidence bin: ``low``, ``high``, ``count``, ``confidence``, ``accuracy``,
+    ``gap``.
 
     Bins are equal-width on [1/n_classes, 1] (the confidence of the top class cannot be lower);
     empty bins have count 0 and NaN means.

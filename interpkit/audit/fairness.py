@@ -183,7 +183,7 @@ def plot_fairness(groups: pd.DataFrame, metric: str = "selection_rate", ax=None)
     if f"{metric}_low" in groups:
         lo, hi = groups[f"{metric}_low"].to_numpy(), groups[f"{metric}_high"].to_numpy()
         ax.hlines(y, lo, hi, color="#888", linewidth=2)
-    for attribute, part in groups.groupby("attribute", sort=False):
+    for _, part in groups.groupby("attribute", sort=False):
         ys = y[part.index.to_numpy()]
         mean = part[metric].mean()
         ax.vlines(mean, ys.min() - 0.4, ys.max() + 0.4, color="#d62728", linewidth=1)

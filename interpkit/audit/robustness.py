@@ -50,7 +50,7 @@ def add_typo(text: str, rng: random.Random) -> str:
 
 
 def misspell(word: str) -> str:
-    """A deterministic typo of ``word``: its two middle letters swapped (``"great"`` → ``"graet"``)."""
+    """A deterministic typo of ``word``: two middle letters swapped (``"great"`` → ``"graet"``)."""
     if len(word) < 3:
         return word + word[-1]
     i = (len(word) - 1) // 2

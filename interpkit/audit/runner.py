@@ -58,7 +58,8 @@ def audit(
     batch_size: int = 64,
     progress: bool = True,
 ) -> AuditReport:
-    """Audit a sentiment classifier: data, behaviour, robustness, fairness, consistency, calibration.
+    """Audit a sentiment classifier: data, behaviour, robustness, fairness, consistency,
+    calibration.
 
     Parameters
     ----------
@@ -317,7 +318,8 @@ def _robustness_step(
                 value=rates.loc[name, "mean"],
                 key=key,
                 n=int(rates.loc[name, "size"]),
-                detail=f"{len(failed)} of {int(rates.loc[name, 'size'])} perturbed texts change label",
+                detail=f"{len(failed)} of {int(rates.loc[name, 'size'])} perturbed texts "
+                "change label",
                 examples=_examples(failed.drop(columns=["perturbation"])),
             )
         )
@@ -419,7 +421,9 @@ def _consistency_step(
             )
         )
     domains = {f"movies ({split})": evaluated}
-    sentiment = {i: label_index(predictor.labels, name, label_map) for i, name in enumerate(SENTIMENT)}
+    sentiment = {
+        i: label_index(predictor.labels, name, label_map) for i, name in enumerate(SENTIMENT)
+    }
     for name in out_of_domain:
         ood = load_out_of_domain(name, n=n_ood, seed=seed)
         domains[name] = ood.assign(label=ood["label"].map(sentiment))

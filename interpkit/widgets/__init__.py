@@ -13,10 +13,12 @@ Example
 >>> interpkit.SaliencyView(clf, "a gripping, funny film", method="integrated_gradients")
 >>> view = interpkit.LimeView(clf, "a gripping, funny film", num_samples=500)
 >>> view.run()                       # or press Run: LIME is slow
+>>> interpkit.AuditView(interpkit.audit(clf))   # checks -> failing examples -> explanation
 """
 
 from .attention import AttentionView
+from .audit import AuditView
 from .lime import LimeView
 from .saliency import SaliencyView
 
-__all__ = ["AttentionView", "LimeView", "SaliencyView"]
+__all__ = ["AttentionView", "AuditView", "LimeView", "SaliencyView"]
