@@ -295,9 +295,7 @@ def _dataset(train, test, movies_train=None, movies_test=None):
             feats["movie"] = Value("string")
         return Dataset.from_dict(data, features=Features(feats))
 
-    return DatasetDict(
-        {"train": split(train, movies_train), "test": split(test, movies_test)}
-    )
+    return DatasetDict({"train": split(train, movies_train), "test": split(test, movies_test)})
 
 
 def test_review_data_finds_duplicates_leakage_and_shared_movies():

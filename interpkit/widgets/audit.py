@@ -68,6 +68,7 @@ class AuditView(widgets.VBox):
         self._examples = pd.DataFrame()
         self._explain_error: str | None = None
         self.saliency_view = None
+        self._filling = False
 
         self.header = widgets.HTML(_header_html(self._summary, report.meta.get("model", "")))
         self.filter_buttons = widgets.ToggleButtons(options=FILTERS, value=show, description="show")
@@ -145,9 +146,12 @@ class AuditView(widgets.VBox):
             (f"{r.status.upper():<5} {r.check} ({render.format_score(r.value)})", r.check)
             for r in s.itertuples()
         ]
-        with self.check_select.hold_trait_notifications():
+        self._filling = True  # one _on_check after the new options, not one per change
+        try:
             self.check_select.options = options
             self.check_select.value = options[0][1] if options else None
+        finally:
+            self._filling = False
 
     def _on_filter(self, change) -> None:
         current = self.check_select.value
@@ -157,6 +161,8 @@ class AuditView(widgets.VBox):
         self._on_check(None)
 
     def _on_check(self, change) -> None:
+        if change is not None and self._filling:
+            return
         name = self.check_select.value
         if name is None:
             self._examples = pd.DataFrame()
