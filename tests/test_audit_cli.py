@@ -1,4 +1,4 @@
-"""`python -m interpkit audit`: exit 0 when every check passes, 1 when one fails, 2 for bad input."""
+"""`python -m interpkit audit`: exit 0 if every check passes, 1 if one fails, 2 for bad input."""
 
 import json
 import subprocess

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-import interpkit
 from interpkit.audit import MFT, AuditReport, audit
 from interpkit.testing import KeywordClassifier, tiny_dataset
 
