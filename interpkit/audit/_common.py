@@ -71,12 +71,26 @@ class Predictor:
 
     ``predict_proba(texts)`` predicts only the texts it has not seen, all in one call of the
     classifier's own ``predict_proba`` (which batches and pads), and returns rows in order.
+    Pass one Predictor to several audit functions (or to :func:`~interpkit.audit.audit`) and
+    they share its memory: no text is predicted twice. ``rankings`` keeps the adversarial
+    search's explanation-based word rankings for the same reason.
+
+    Example
+    -------
+    >>> model = Predictor(clf)
+    >>> run_tests(model); fairness(model); report = audit(model, data)  # nothing predicted twice
     """
 
-    def __init__(self, classifier, batch_size: int = 64) -> None:
+    def __new__(cls, classifier=None, batch_size: int = 64):
         if isinstance(classifier, Predictor):
-            classifier = classifier.classifier
+            return classifier  # share the memory of an existing Predictor
+        return super().__new__(cls)
+
+    def __init__(self, classifier, batch_size: int = 64) -> None:
+        if classifier is self:
+            return
         check_classifier(classifier)
+        self.rankings: dict[tuple, list] = {}
         self.classifier = classifier
         self.batch_size = batch_size
         self.labels = tuple(classifier.labels)

@@ -136,22 +136,31 @@ def robustness(
 # --------------------------------------------------------------------------- adversarial search
 
 
-def _ranked_words(classifier, text: str, method: str, rng: random.Random, options: dict):
+def _ranked_words(predictor: Predictor, text: str, method: str, rng: random.Random, options):
     """Word spans of ``text``, the ones most in favour of the predicted class first."""
     if method == "random":
         spans = [m.span() for m in _WORD.finditer(text)]
         rng.shuffle(spans)
         return spans
+    key = (method, text, tuple(sorted(options.items())))
+    if key in predictor.rankings:
+        return predictor.rankings[key]
     from ..explainers import explain
 
-    e = explain(classifier, text, method=method, target=None, **options)
+    if not hasattr(predictor.classifier, "tokenizer"):
+        raise TypeError(
+            f"method={method!r} explains the model, which needs an interpkit Classifier; "
+            f"{type(predictor.classifier).__name__} can only use method='random'"
+        )
+    e = explain(predictor.classifier, text, method=method, target=None, **options)
     words = [
         (span, score)
         for span, word, score in zip(e.word_spans, e.words, e.word_scores, strict=True)
         if _WORD.fullmatch(word)  # edit words, not punctuation
     ]
     words.sort(key=lambda item: -item[1])  # most support for the predicted class first
-    return [span for span, _ in words]
+    predictor.rankings[key] = [span for span, _ in words]
+    return predictor.rankings[key]
 
 
 def _apply(text: str, spans: Sequence[tuple[int, int]], edit: str) -> str:
@@ -205,7 +214,7 @@ def adversarial_search(
         iterator = tqdm(texts, desc=f"adversarial search ({method})", leave=False)
     candidates = []  # (text index, words changed, edit, description, candidate text)
     for i, text in enumerate(iterator):
-        spans = _ranked_words(classifier, text, method, rng, explain_options)[:max_words]
+        spans = _ranked_words(predictor, text, method, rng, explain_options)[:max_words]
         for edit in edits:
             for span in spans:  # one word at a time
                 candidates.append((i, 1, edit, [span]))

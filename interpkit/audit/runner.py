@@ -326,7 +326,7 @@ def _robustness_step(
     if n_adversarial:
         subset = texts[:n_adversarial]
         guided = adversarial_search(
-            predictor.classifier, subset, method=method, seed=seed, progress=progress, **options
+            predictor, subset, method=method, seed=seed, progress=progress, **options
         )
         baseline = adversarial_search(predictor, subset, method="random", seed=seed)
         out["adversarial"] = guided
