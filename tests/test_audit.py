@@ -355,3 +355,29 @@ def test_predictor_predicts_each_text_once(kw):
     b = pred.predict_proba(["a bad film", "dull"])
     assert kw.calls == 2 and pred.texts_predicted == 3
     assert np.allclose(a[1], b[0])
+
+
+def test_a_shared_predictor_never_predicts_a_text_twice(kw):
+    from interpkit.audit import audit
+    from interpkit.testing import tiny_dataset
+
+    pred = Predictor(kw)
+    assert Predictor(pred) is pred
+    settings = dict(
+        steps=("behavioural", "robustness", "fairness", "calibration"),
+        n_perturb=10,
+        n_adversarial=3,
+        adversarial_method="random",
+        n_boot=5,
+        progress=False,
+    )
+    first = audit(pred, tiny_dataset(), **settings)
+    calls, predicted = kw.calls, pred.texts_predicted
+    second = audit(pred, tiny_dataset(), **settings)
+    assert kw.calls == calls and pred.texts_predicted == predicted  # all from memory
+    assert first.summary()["value"].equals(second.summary()["value"])
+
+
+def test_explanation_guided_search_needs_an_explainable_model(kw):
+    with pytest.raises(TypeError, match="method='random'"):
+        adversarial_search(kw, ["a good film"], method="integrated_gradients")
