@@ -79,7 +79,8 @@ def slice_metrics(
 
     One row for everything, then one per slice: ``slice``, ``n``, ``accuracy``, ``macro_f1``,
     ``gap`` (overall accuracy minus the slice's). With ``train_movies`` and a ``movie`` column,
-    two more slices split the texts by whether their movie was in the training data.
+    two more slices split the texts by whether their movie was in the training data (when
+    both are non-empty).
     ``label_names`` turns integer labels into the classifier's names (default: its labels).
     """
     predictor = Predictor(classifier)
@@ -90,8 +91,9 @@ def slice_metrics(
     masks = {name: np.array([bool(fn(t)) for t in texts]) for name, fn in slices.items()}
     if train_movies is not None and "movie" in frame.columns:
         seen = frame["movie"].isin(train_movies).to_numpy()
-        masks["movie seen in training"] = seen
-        masks["movie not in training"] = ~seen
+        if seen.any() and not seen.all():  # (all seen: the data review reports it)
+            masks["movie seen in training"] = seen
+            masks["movie not in training"] = ~seen
     acc, f1 = _scores(y_true, y_pred)
     rows = [{"slice": "all", "n": len(texts), "accuracy": acc, "macro_f1": f1, "gap": 0.0}]
     for name, mask in masks.items():

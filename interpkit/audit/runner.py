@@ -32,7 +32,14 @@ def _pct(x: float) -> str:
 
 
 def _examples(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.head(MAX_EXAMPLES).reset_index(drop=True)
+    """The first failing examples, without columns that say nothing (all empty, or ``passed``)."""
+    frame = frame.head(MAX_EXAMPLES).reset_index(drop=True)
+    empty = [
+        c
+        for c in frame.columns
+        if c == "passed" or (len(frame) and frame[c].isna().all()) or (frame[c] == "").all()
+    ]
+    return frame.drop(columns=[c for c in empty if c != "text"])
 
 
 def audit(
