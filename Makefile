@@ -1,18 +1,19 @@
 # interpkit task runner. The two commands a newcomer needs:
 #   make lab    set up .venv (first time: ~2 min) and open the notebooks in JupyterLab
-#   make test   set up .venv and run every test: unit tests and each notebook under nbval
+#   make test   set up .venv and run every test: unit, real-browser, and each notebook (nbval)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 
-.PHONY: help venv lab test unit notebooks lint format clean
+.PHONY: help venv chromium lab test unit browser notebooks lint format clean
 
 help:
 	@echo "make lab        open the notebooks in JupyterLab (sets up .venv first)"
-	@echo "make test       run every test (unit tests + notebooks with nbval)"
-	@echo "make unit       unit tests only"
+	@echo "make test       run every test (unit, browser, and each notebook under nbval)"
+	@echo "make unit       unit tests only (no browser, no notebooks)"
+	@echo "make browser    the real-browser tests: views in JupyterLab + Chromium"
 	@echo "make notebooks  re-execute the notebooks in place (fresh kernel, pinned env)"
 	@echo "make lint       ruff check + format check"
 
@@ -30,11 +31,25 @@ venv: $(STAMP)
 lab: venv
 	$(VENV)/bin/jupyter lab --port $(PORT) notebooks/
 
-test: venv
+# The browser tests drive Debian's Chromium: installed here when missing (as root, as CI runs).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	|| [ -n "$$INTERPKIT_CHROMIUM" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser tests need Chromium: sudo apt-get install chromium," \
+	         "or set INTERPKIT_CHROMIUM to a Chromium binary"; exit 1; \
+	  fi; }
+
+test: venv chromium
 	$(PY) -m pytest
 
 unit: venv
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/browser
+
+browser: venv chromium
+	$(PY) -m pytest tests/browser
 
 notebooks: venv
 	$(PY) tools/execute_notebooks.py notebooks/[0-9][0-9]_*.ipynb

@@ -12,6 +12,8 @@ IG        interpkit ``integrated_gradients`` (LayerIntegratedGradients on the wo
           tutorial does: a forward function over input_ids, token_type_ids, position_ids and
           attention_mask, layer ``model.bert.embeddings``, a [PAD] reference with [CLS]/[SEP]
           kept, ``return_convergence_delta=True``, Captum's default batching. Same n_steps.
+Saliency  interpkit ``saliency`` vs ``captum.attr.Saliency`` differentiating the softmax through
+          ``inputs_embeds`` (one forward and one backward pass each; the row shows overhead).
 LIME      interpkit ``lime`` (batched, each distinct perturbed text predicted once) vs
           ``lime.lime_text.LimeTextExplainer`` with default settings and a classifier function
           that predicts one text per model call with no cache (the lime tutorial pattern).
@@ -121,6 +123,23 @@ def captum_tutorial_ig(clf, text: str, target: int, n_steps: int):
     return (attributions / torch.norm(attributions)).detach().cpu().numpy(), float(delta)
 
 
+def captum_saliency(clf, text: str, target: int):
+    """captum.attr.Saliency on the embedding output, the usual pattern for BERT: embed the
+    tokens, differentiate the softmax through ``inputs_embeds``, L2 norm over the hidden size."""
+    from captum.attr import Saliency
+
+    model, tok = clf.model, clf.tokenizer
+    enc = tok(text, return_tensors="pt", truncation=True, max_length=clf.max_length).to(clf.device)
+    embeds = model.get_input_embeddings()(enc["input_ids"]).detach().requires_grad_()
+
+    def forward(inputs_embeds):
+        logits = model(inputs_embeds=inputs_embeds, attention_mask=enc["attention_mask"]).logits
+        return torch.softmax(logits, dim=-1)
+
+    grads = Saliency(forward).attribute(embeds, target=target, abs=False)
+    return grads.norm(dim=-1).squeeze(0).detach().cpu().numpy()
+
+
 def lime_unbatched(clf, text: str, target: int, num_samples: int):
     """lime's tutorial pattern: default LimeTextExplainer, one model call per text."""
     from lime.lime_text import LimeTextExplainer
@@ -185,19 +204,25 @@ def main(argv=None) -> None:
     )
 
     ig = interpkit.get_explainer("integrated_gradients")(clf, n_steps=args.ig_steps)
+    sal = interpkit.get_explainer("saliency")(clf)
     lime = interpkit.get_explainer("lime")(clf, num_samples=args.lime_samples)
     # warm-up (imports, first-call allocations) outside the timings
     ig.explain(texts[0])
     captum_tutorial_ig(clf, texts[0], targets[0], args.ig_steps)
     lime.explain(texts[0], num_samples=50)
 
-    rows: dict[str, list[float]] = {k: [] for k in ("ig", "ig_ref", "lime", "lime_b", "lime_u")}
+    sal.explain(texts[0])
+    captum_saliency(clf, texts[0], targets[0])
+    keys = ("ig", "ig_ref", "sal", "sal_ref", "lime", "lime_b", "lime_u")
+    rows: dict[str, list[float]] = {k: [] for k in keys}
     agreement, unique = [], []
     for i, (text, target) in enumerate(zip(texts, targets, strict=True)):
         words = ig.explain(text, n_steps=1).words  # interpkit's words, for the middle LIME row
         calls = {
             "ig": partial(ig.explain, text, target=target),
             "ig_ref": partial(captum_tutorial_ig, clf, text, target, args.ig_steps),
+            "sal": partial(sal.explain, text, target=target),
+            "sal_ref": partial(captum_saliency, clf, text, target),
             "lime": partial(lime.explain, text, target=target),
             "lime_b": partial(lime_batched_uncached, clf, text, target, args.lime_samples, words),
             "lime_u": partial(lime_unbatched, clf, text, target, args.lime_samples),
@@ -207,7 +232,7 @@ def main(argv=None) -> None:
         for r in range(args.repeats):
             # alternate which side of a row goes first
             flip = (i + r) % 2 == 1
-            for group in (["ig", "ig_ref"], ["lime", "lime_b", "lime_u"]):
+            for group in (["ig", "ig_ref"], ["sal", "sal_ref"], ["lime", "lime_b", "lime_u"]):
                 for key in reversed(group) if flip else group:
                     if key not in calls:
                         continue
@@ -235,6 +260,7 @@ def main(argv=None) -> None:
     print(f"{'row':<44}{'interpkit s':>12}{'reference s':>13}{'ratio':>8}")
     table = [
         ("IG: vs Captum tutorial LayerIG", "ig", "ig_ref"),
+        ("Saliency: vs Captum Saliency on embeddings", "sal", "sal_ref"),
         ("LIME: vs lime, batched, no cache", "lime", "lime_b"),
         ("LIME: vs lime tutorial (unbatched, no cache)", "lime", "lime_u"),
     ]

@@ -190,6 +190,20 @@ def test_attention_view_rejects_bad_settings(clf, kwargs, message):
         AttentionView(clf, TEXT, **kwargs)
 
 
+def test_views_carry_stable_css_classes_for_browser_tests(clf):
+    views = {
+        "attentionview": (AttentionView(clf, TEXT), "layer_slider"),
+        "saliencyview": (SaliencyView(clf, TEXT), "method_dropdown"),
+        "limeview": (LimeView(clf, TEXT, num_samples=LIME_SAMPLES), "run_button"),
+    }
+    for name, (view, control) in views.items():
+        assert {"interpkit-view", f"interpkit-{name}"} <= set(view._dom_classes)
+        assert "interpkit-output" in view.output._dom_classes
+        assert "interpkit-text-box" in view.text_box._dom_classes
+        hook = "interpkit-" + control.replace("_", "-")
+        assert hook in getattr(view, control)._dom_classes
+
+
 def test_view_constructors_reject_empty_text(clf):
     for cls in (AttentionView, SaliencyView, LimeView):
         with pytest.raises(ValueError, match="text is empty"):

@@ -71,7 +71,7 @@ def prediction_html(text: str, labels: Sequence[str], probabilities, table: bool
     )
     table = render.probability_table(labels, probs, (best,)) if table else ""
     return (
-        f'<div class="interpkit-prediction" style="{render.FONT}; margin: 4px 0">'
+        f'<div class="interpkit-prediction-text" style="{render.FONT}; margin: 4px 0">'
         f"<div>{head}</div>{table}</div>"
     )
 
@@ -118,6 +118,20 @@ def hold(*items: widgets.Widget) -> Iterator[None]:
         yield
 
 
+def add_dom_classes(view: widgets.DOMWidget) -> None:
+    """Stable CSS hooks for browser tests and custom styling.
+
+    The view gets ``interpkit-view`` and ``interpkit-<classname>`` (e.g.
+    ``interpkit-attentionview``); each public control held in an attribute gets
+    ``interpkit-<attribute>`` with dashes (``layer_slider`` -> ``interpkit-layer-slider``).
+    """
+    view.add_class("interpkit-view")
+    view.add_class(f"interpkit-{type(view).__name__.lower()}")
+    for name, value in vars(view).items():
+        if not name.startswith("_") and isinstance(value, widgets.DOMWidget):
+            value.add_class(f"interpkit-{name.replace('_', '-')}")
+
+
 class TextView(widgets.VBox):
     """Base of the views: text box + Explain button, prediction panel, controls, one HTML leaf.
 
@@ -150,6 +164,7 @@ class TextView(widgets.VBox):
         self.children = (self._top, self.prediction, *self._controls, self.output)
         self.text_box.observe(self._on_text, names=["value"])
         self.explain_button.on_click(self._on_explain)
+        add_dom_classes(self)
 
     # -- public --------------------------------------------------------------------
     @property
@@ -213,7 +228,7 @@ class TextView(widgets.VBox):
         """The current rendering as static HTML (for GitHub, nbviewer and saved outputs)."""
         body = error_html(self._message) if self._message else self._body(True)
         return (
-            f'<div class="interpkit-view" style="{render.FONT}; max-width: 60em">'
+            f'<div class="interpkit-static-view" style="{render.FONT}; max-width: 60em">'
             f"{settings_html(type(self).__name__, self._settings())}"
             f"{self._prediction_html()}{body}</div>"
         )
