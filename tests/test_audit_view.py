@@ -70,13 +70,14 @@ def test_hostile_text_is_escaped_everywhere(report):
 
 def test_stable_handles_for_browser_tests_and_a_deterministic_repr(report):
     view = AuditView(report)
+    assert {"interpkit-view", "interpkit-auditview"} <= set(view._dom_classes)
     classes = {
-        "interpkit-audit-view": view,
-        "interpkit-audit-checks": view.check_select,
-        "interpkit-audit-examples": view.example_select,
-        "interpkit-audit-detail": view.detail,
-        "interpkit-audit-explanation": view.explanation_box,
-        "interpkit-audit-filter": view.filter_buttons,
+        "interpkit-check-select": view.check_select,
+        "interpkit-example-select": view.example_select,
+        "interpkit-detail": view.detail,
+        "interpkit-explanation-box": view.explanation_box,
+        "interpkit-filter-buttons": view.filter_buttons,
+        "interpkit-header": view.header,
     }
     for css, widget in classes.items():
         assert css in widget._dom_classes

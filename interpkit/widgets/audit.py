@@ -7,8 +7,9 @@ Nothing is recomputed when a check is picked; the explanation is computed once p
 (the SaliencyView caches it).
 
 Widgets are reachable by stable attributes (``filter_buttons``, ``check_select``,
-``detail``, ``example_select``, ``explanation_box``, ``saliency_view``) and CSS classes
-(``interpkit-audit-checks``, ``interpkit-audit-examples``, ...) for browser tests.
+``detail``, ``example_select``, ``explanation_box``, ``saliency_view``) and, like the other
+views, CSS classes for browser tests: ``interpkit-auditview`` on the view and
+``interpkit-<attribute>`` on each control (``interpkit-check-select``, ...).
 
 Example
 -------
@@ -24,7 +25,7 @@ import pandas as pd
 
 from .. import render
 from ..audit.report import AuditReport, frame_html, status_badge
-from ._common import block, error_html, hold, note_html, preview
+from ._common import add_dom_classes, block, error_html, hold, note_html, preview
 
 FILTERS = (("failing", "fail"), ("all checks", "all"))
 #: Examples listed per check (the report keeps up to 50).
@@ -80,16 +81,6 @@ class AuditView(widgets.VBox):
             options=[], rows=6, description="example", layout=widgets.Layout(width="95%")
         )
         self.explanation_box = widgets.VBox()
-        for widget, css in (
-            (self, "interpkit-audit-view"),
-            (self.header, "interpkit-audit-header"),
-            (self.filter_buttons, "interpkit-audit-filter"),
-            (self.check_select, "interpkit-audit-checks"),
-            (self.detail, "interpkit-audit-detail"),
-            (self.example_select, "interpkit-audit-examples"),
-            (self.explanation_box, "interpkit-audit-explanation"),
-        ):
-            widget.add_class(css)
         self.children = (
             self.header,
             self.filter_buttons,
@@ -98,6 +89,7 @@ class AuditView(widgets.VBox):
             self.example_select,
             self.explanation_box,
         )
+        add_dom_classes(self)  # interpkit-view, interpkit-auditview, interpkit-check-select, ...
         self._fill_checks()
         self.filter_buttons.observe(self._on_filter, names=["value"])
         self.check_select.observe(self._on_check, names=["value"])
@@ -229,7 +221,7 @@ class AuditView(widgets.VBox):
             parts.append(error_html(self._explain_error))
         elif self.saliency_view is not None and self.selected_text is not None:
             parts.append(self.saliency_view._repr_html_())
-        return f'<div class="interpkit-audit-view" style="{render.FONT}">{"".join(parts)}</div>'
+        return f'<div class="interpkit-static-view" style="{render.FONT}">{"".join(parts)}</div>'
 
     def __repr__(self) -> str:
         failing = int((self._summary["status"] == "fail").sum())
