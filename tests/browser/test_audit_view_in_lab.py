@@ -26,7 +26,7 @@ def test_audit_notebook_renders_the_dashboard_and_links_checks_examples_explanat
     view = views.first
     view.scroll_into_view_if_needed()
     checks = view.locator(".interpkit-check-select select")
-    assert checks.input_value() == NEGATION  # the notebook selected it
+    assert NEGATION in checks.input_value()  # the notebook selected it (value = label)
     assert NEGATION in view.locator(".interpkit-detail").inner_text()
     saliency = view.locator(".interpkit-saliencyview")
     saliency.wait_for(state="visible", timeout=ROUND_TRIP_MS)
