@@ -48,6 +48,10 @@ _EXPORTS = {
     "seed_stability": "metrics",
     "edit_stability": "metrics",
     "global_importance": "metrics",
+    "AuditView": "widgets",
+    "audit": "audit",
+    "AuditReport": "audit",
+    "load_out_of_domain": "data",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m interpkit train|predict|demo ...`` (also installed as ``interpkit``).
+"""Command line: ``python -m interpkit train|predict|demo|audit ...`` (also ``interpkit ...``).
 
 The ``train`` command runs unchanged on several GPUs or machines under ``accelerate launch``
 or ``torchrun`` (the HF Trainer handles DDP):
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +79,89 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--retrain", action="store_true")
     demo.add_argument("--device", default="auto")
+
+    audit = sub.add_parser(
+        "audit",
+        help="audit a classifier and write an HTML report (exit 1 when a check fails)",
+        description="Run the audit (data review, behavioural tests, robustness, fairness, "
+        "consistency, calibration) and write one self-contained HTML report. Exit status: 0 "
+        "when every check passes, 1 when a check fails, 2 for bad usage or input: usable in "
+        "a model's CI.",
+    )
+    audit.add_argument(
+        "--model", default="demo", help="model folder, hub name, or 'demo' (default)"
+    )
+    audit.add_argument(
+        "--data",
+        default="default",
+        help="'default' (embedded Rotten Tomatoes), 'sst2', or a .csv/.json/.parquet file",
+    )
+    audit.add_argument("--split", default="test", help="split to evaluate (default: test)")
+    audit.add_argument("--out", required=True, help="HTML report to write, e.g. report.html")
+    audit.add_argument("--json", default=None, metavar="PATH", help="also write the report as JSON")
+    audit.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change a pass/fail threshold (repeatable; VALUE 'none' = informational). Names: "
+        + ", ".join(_threshold_names()),
+    )
+    audit.add_argument(
+        "--steps",
+        default=None,
+        help="comma-separated steps (default: all): data, behavioural, robustness, fairness, "
+        "consistency, calibration",
+    )
+    audit.add_argument(
+        "--out-of-domain",
+        default="tweets,amazon,nyt",
+        help="comma-separated VADER sets (tweets, amazon, nyt, movies) or 'none'",
+    )
+    audit.add_argument("--n-eval", type=int, default=None, help="evaluate a sample of the split")
+    audit.add_argument("--n-out-of-domain", type=int, default=500)
+    audit.add_argument("--n-perturb", type=int, default=100)
+    audit.add_argument("--n-adversarial", type=int, default=20, help="0 skips the search")
+    audit.add_argument("--adversarial-method", default="integrated_gradients")
+    audit.add_argument("--seed", type=int, default=0)
+    audit.add_argument("--device", default="auto")
+    audit.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser
+
+
+def _threshold_names() -> list[str]:
+    from .audit._common import DEFAULT_THRESHOLDS
+
+    return list(DEFAULT_THRESHOLDS)
+
+
+def _parse_thresholds(items: list[str]) -> dict:
+    names = _threshold_names()
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"--threshold {item!r}: write NAME=VALUE, e.g. ece=0.1")
+        if name not in names:
+            raise ValueError(f"--threshold: unknown name {name!r}; use one of {', '.join(names)}")
+        if value.strip().lower() == "none":
+            out[name] = None
+            continue
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"--threshold {item!r}: {value!r} is not a number (or 'none')"
+            ) from None
+    return out
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return [] if items == ["none"] else items
 
 
 def _train(args) -> int:
@@ -154,10 +237,56 @@ def _demo(args) -> int:
     return 0
 
 
+def _audit(args) -> int:
+    from .audit import STEPS, audit
+    from .data import load_dataset
+    from .models import load_classifier
+    from .train import demo_classifier
+
+    thresholds = _parse_thresholds(args.threshold)
+    steps = _csv(args.steps) or list(STEPS)
+    out = Path(args.out)
+    if out.is_dir():
+        raise ValueError(f"--out {args.out} is a folder: pass a file name such as report.html")
+    clf = (
+        demo_classifier(device=args.device)
+        if args.model == "demo"
+        else load_classifier(args.model, device=args.device)
+    )
+    report = audit(
+        clf,
+        load_dataset(args.data),
+        split=args.split,
+        steps=steps,
+        n_eval=args.n_eval,
+        out_of_domain=_csv(args.out_of_domain),
+        n_out_of_domain=args.n_out_of_domain,
+        n_perturb=args.n_perturb,
+        n_adversarial=args.n_adversarial,
+        adversarial_method=args.adversarial_method,
+        thresholds=thresholds,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    summary = report.summary()
+    for row in summary.itertuples():
+        limit = "" if row.threshold != row.threshold else f"{row.rule} {row.threshold:g}"
+        print(f"{row.status.upper():<5} {row.check:<48} {row.value:8.3f} {limit}")
+    report.to_html(out)
+    print(f"report written to {out}")
+    if args.json:
+        print(f"JSON written to {report.to_json(args.json)}")
+    failing = report.failing()
+    if failing:
+        print(f"{len(failing)} check(s) failed: {', '.join(failing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one line and exit with status 2 (no traceback)."""
     args = _parser().parse_args(argv)
-    handler = {"train": _train, "predict": _predict, "demo": _demo}[args.command]
+    handler = {"train": _train, "predict": _predict, "demo": _demo, "audit": _audit}[args.command]
     try:
         return handler(args)
     except (ValueError, TypeError, OSError, ModuleNotFoundError) as err:

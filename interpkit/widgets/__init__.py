@@ -14,11 +14,13 @@ Example
 >>> view = interpkit.LimeView(clf, "a gripping, funny film", num_samples=500)
 >>> view.run()                       # or press Run: LIME is slow
 >>> interpkit.CompareView(clf, "a gripping, funny film")   # methods side by side, faithfulness
+>>> interpkit.AuditView(interpkit.audit(clf))   # checks -> failing examples -> explanation
 """
 
 from .attention import AttentionView
+from .audit import AuditView
 from .compare import CompareView
 from .lime import LimeView
 from .saliency import SaliencyView
 
-__all__ = ["AttentionView", "CompareView", "LimeView", "SaliencyView"]
+__all__ = ["AttentionView", "AuditView", "CompareView", "LimeView", "SaliencyView"]

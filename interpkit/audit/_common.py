@@ -1,0 +1,186 @@
+"""What every audit step shares: the classifier contract, one cached predictor, checks.
+
+The audit needs only ``predict_proba(texts, batch_size)`` and ``labels`` from a classifier, so
+any object with those two (a :class:`interpkit.Classifier`, a keyword model in a test, a
+wrapped scikit-learn pipeline) can be audited. Predictions go through :class:`Predictor`,
+which asks the model once, in one batched call, for every text it has not seen yet: the test
+split predicted for consistency is reused by calibration, and a perturbed text that two
+tests share is predicted once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Default pass/fail thresholds. A check passes when its value is at most the threshold
+#: (``higher_is_better`` checks: at least). ``None`` makes a check informational.
+DEFAULT_THRESHOLDS: dict[str, float | None] = {
+    "duplicate_rate": 0.02,  # share of texts in a split that repeat another text
+    "leakage_rate": 0.01,  # share of evaluation texts (near-)duplicated in train
+    "group_overlap_rate": None,  # informational: evaluation texts whose movie is in train
+    "mft_failure_rate": 0.2,  # CheckList minimum functionality tests
+    "inv_failure_rate": 0.1,  # CheckList invariance tests
+    "dir_failure_rate": 0.1,  # CheckList directional expectation tests
+    "typo_flip_rate": 0.1,
+    "word_dropout_flip_rate": 0.2,
+    "adversarial_flip_rate": None,  # informational: a search that edits words flips most
+    "demographic_parity_difference": 0.1,
+    "equal_opportunity_difference": 0.1,
+    "slice_accuracy_gap": 0.1,  # overall accuracy minus a slice's accuracy
+    "domain_accuracy_drop": 0.1,  # in-domain accuracy minus an out-of-domain set's
+    "ece": 0.05,  # expected calibration error (10 equal-width bins)
+}
+
+SENTIMENT = ("negative", "positive")
+
+
+def check_classifier(classifier) -> None:
+    """Raise a clear error unless ``classifier`` has ``predict_proba`` and ``labels``."""
+    missing = [a for a in ("predict_proba", "labels") if not hasattr(classifier, a)]
+    if missing:
+        raise TypeError(
+            f"{type(classifier).__name__} cannot be audited: it has no "
+            f"{' or '.join(missing)}. Pass an interpkit.Classifier (load_classifier(), "
+            "demo_classifier()) or an object with predict_proba(texts) and labels"
+        )
+    if len(classifier.labels) < 2:
+        raise ValueError(f"a classifier needs at least two labels, got {classifier.labels!r}")
+
+
+def label_index(labels: Sequence[str], name: str, label_map: dict | None = None) -> int:
+    """Index of class ``name`` (after ``label_map``) in ``labels``, or a clear error."""
+    target = (label_map or {}).get(name, name)
+    if target in labels:
+        return list(labels).index(target)
+    lowered = [str(x).lower() for x in labels]
+    if str(target).lower() in lowered:
+        return lowered.index(str(target).lower())
+    raise ValueError(
+        f"the built-in tests expect a class named {name!r}, but the classifier's labels are "
+        f"{list(labels)}: pass label_map={{'{name}': '<your label>', ...}}"
+    )
+
+
+class Predictor:
+    """Memoised, batched ``predict_proba`` over a classifier (one model call per request).
+
+    ``predict_proba(texts)`` predicts only the texts it has not seen, all in one call of the
+    classifier's own ``predict_proba`` (which batches and pads), and returns rows in order.
+    Pass one Predictor to several audit functions (or to :func:`~interpkit.audit.audit`) and
+    they share its memory: no text is predicted twice. ``rankings`` keeps the adversarial
+    search's explanation-based word rankings for the same reason.
+
+    Example
+    -------
+    >>> model = Predictor(clf)
+    >>> run_tests(model); fairness(model); report = audit(model, data)  # nothing predicted twice
+    """
+
+    def __new__(cls, classifier=None, batch_size: int = 64):
+        if isinstance(classifier, Predictor):
+            return classifier  # share the memory of an existing Predictor
+        return super().__new__(cls)
+
+    def __init__(self, classifier, batch_size: int = 64) -> None:
+        if classifier is self:
+            return
+        check_classifier(classifier)
+        self.rankings: dict[tuple, list] = {}
+        self.classifier = classifier
+        self.batch_size = batch_size
+        self.labels = tuple(classifier.labels)
+        self._cache: dict[str, np.ndarray] = {}
+        self.model_calls = 0
+        self.texts_predicted = 0
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.classifier, "name", type(self.classifier).__name__))
+
+    def predict_proba(self, texts: Iterable[str], batch_size: int | None = None) -> np.ndarray:
+        items = [str(t) for t in texts]
+        if not items:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        new = list(dict.fromkeys(t for t in items if t not in self._cache))
+        if new:
+            probs = np.asarray(
+                self.classifier.predict_proba(new, batch_size=batch_size or self.batch_size),
+                dtype=np.float64,
+            )
+            if probs.shape != (len(new), len(self.labels)):
+                raise ValueError(
+                    f"predict_proba returned shape {probs.shape} for {len(new)} texts and "
+                    f"{len(self.labels)} labels: expected ({len(new)}, {len(self.labels)})"
+                )
+            self.model_calls += 1
+            self.texts_predicted += len(new)
+            self._cache.update(zip(new, probs, strict=True))
+        return np.stack([self._cache[t] for t in items])
+
+    def predict(self, texts: Iterable[str]) -> list[str]:
+        probs = self.predict_proba(texts)
+        return [self.labels[i] for i in probs.argmax(axis=1)]
+
+
+@dataclass
+class Check:
+    """One audited property: a value, the threshold it is held to, and failing examples.
+
+    ``key`` names the threshold in :data:`DEFAULT_THRESHOLDS` (a user's threshold for the
+    check's own ``name`` wins over it). ``examples`` holds failing cases with a ``text``
+    column (the text a view explains).
+    """
+
+    name: str
+    section: str
+    metric: str
+    value: float
+    key: str
+    n: int
+    detail: str = ""
+    higher_is_better: bool = False
+    examples: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def threshold(self, thresholds: dict) -> float | None:
+        if self.name in thresholds:
+            return thresholds[self.name]
+        return thresholds.get(self.key)
+
+    def status(self, thresholds: dict) -> str:
+        """``"pass"``, ``"fail"``, ``"info"`` (no threshold) or ``"n/a"`` (no value)."""
+        limit = self.threshold(thresholds)
+        value = float(self.value)
+        if not math.isfinite(value):
+            return "n/a"
+        if limit is None:
+            return "info"
+        ok = value >= limit if self.higher_is_better else value <= limit
+        return "pass" if ok else "fail"
+
+
+def merge_thresholds(thresholds: dict | None) -> dict:
+    """Defaults updated with the user's; a clear error for a non-numeric threshold."""
+    merged = dict(DEFAULT_THRESHOLDS)
+    for key, value in (thresholds or {}).items():
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+        ):
+            raise TypeError(f"threshold {key!r} must be a number or None, got {value!r}")
+        merged[str(key)] = None if value is None else float(value)
+    return merged
+
+
+def sample_rows(frame: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
+    """A seeded sample of ``n`` rows (all rows when ``n`` is None or too large), index reset."""
+    if n is not None and n < len(frame):
+        frame = frame.sample(n=n, random_state=seed)
+    return frame.reset_index(drop=True)
+
+
+def words_count(texts: Iterable[str]) -> np.ndarray:
+    return np.array([len(str(t).split()) for t in texts])
