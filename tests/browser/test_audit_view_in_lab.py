@@ -50,7 +50,8 @@ def test_audit_notebook_renders_the_dashboard_and_links_checks_examples_explanat
     view.screenshot(path=artifacts / "audit_view_second_example.png")
 
     # another check: its detail and examples replace the first one's
-    labels = checks.locator("option").all_inner_texts()
+    # ipywidgets draws option labels with no-break spaces: compare them as plain text
+    labels = [t.replace("\xa0", " ") for t in checks.locator("option").all_inner_texts()]
     index = next(i for i, text in enumerate(labels) if NEGATION not in text)
     name = labels[index].rsplit(" (", 1)[0].split(maxsplit=1)[1]  # "FAIL  name (value)"
     detail = view.locator(".interpkit-detail")
