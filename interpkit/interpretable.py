@@ -100,7 +100,7 @@ def weight_penalty(model, l1: float = 0.0, l2: float = 0.0, on: str | Callable =
 # --------------------------------------------------------------------------- distillation
 
 
-def distillation_loss(student_logits, teacher_logits, labels=None, alpha=0.5, temperature=2.0):
+def distillation_loss(student_logits, teacher_logits, labels=None, alpha=0.5, temperature=1.0):
     """``alpha * CE(labels, student) + (1 - alpha) * T**2 * KL(teacher || student)`` at T.
 
     The ``T**2`` keeps the soft term's gradients on the scale of the hard term's (Hinton et
@@ -224,7 +224,7 @@ class TrainingLoss:
         penalty_on: str | Callable = "all",
         teacher: Classifier | None = None,
         distill_alpha: float = 0.5,
-        distill_temperature: float = 2.0,
+        distill_temperature: float = 1.0,
         attribution_penalty: float = 0.0,
         tokenizer=None,
     ):

@@ -326,7 +326,7 @@ def fine_tune(
     penalty_on="all",
     teacher: Classifier | None = None,
     distill_alpha: float = 0.5,
-    distill_temperature: float = 2.0,
+    distill_temperature: float = 1.0,
     attribution_penalty: float = 0.0,
 ) -> pd.DataFrame:
     """Fine-tune ``classifier`` in place on ``dataset`` and return the training history.
@@ -365,7 +365,10 @@ def fine_tune(
     teacher : Classifier, optional
         Knowledge distillation: the loss becomes ``distill_alpha * CE + (1 - distill_alpha) *
         T**2 * KL(teacher || student)`` at ``T = distill_temperature``. The teacher needs the
-        same labels and tokenizer (e.g. ``truncate_layers(base, 3)`` as the student).
+        same labels and tokenizer (e.g. ``truncate_layers(teacher, 3)`` as the student).
+        ``T = 1`` by default: with two classes and a short run, Hinton's softer ``T = 2``
+        left a 3-layer student predicting the majority class (1,500 examples, one epoch:
+        0.58 validation accuracy vs 0.75 at ``T = 1``; notebook 07).
     attribution_penalty : float, default 0
         Add this times the normalised entropy of each sentence's gradient×input attributions
         (pushes attribution onto fewer tokens; about 3x slower steps: double backward).
