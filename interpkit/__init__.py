@@ -31,6 +31,8 @@ _EXPORTS = {
     "compare_variants": "interpretable",
     "demo_classifier": "train",
     "cache_dir": "train",
+    "demo_dir": "train",
+    "DEMO_RECIPE": "train",
     "Explanation": "explanation",
     "explain": "explainers",
     "list_explainers": "explainers",

@@ -200,6 +200,54 @@ def test_demo_classifier_trains_once_then_loads_from_cache(tmp_path, monkeypatch
     )
 
 
+def test_demo_model_is_the_same_whatever_ran_before(tmp_path, monkeypatch, tiny_data):
+    """The new head is drawn from the recipe's seed: two processes in different random states (a
+    notebook that sampled, a test run, Binder's postBuild) get the same demo weights."""
+    import torch
+
+    import interpkit.train as train
+
+    monkeypatch.setattr(train, "load_classifier", _tiny_or_load)
+    monkeypatch.setattr("interpkit.data.load_dataset", lambda *a, **k: tiny_data)
+    monkeypatch.setattr(train, "DEMO_RECIPE", dict(epochs=1, batch_size=8, seed=0))
+    weights = []
+    for state in (1, 2):
+        monkeypatch.setenv("INTERPKIT_CACHE", str(tmp_path / f"cache-{state}"))
+        torch.manual_seed(state)
+        torch.randn(state * 10)  # some earlier work used the generator
+        clf = demo_classifier(device="cpu", progress=False)
+        weights.append({k: v.clone() for k, v in clf.model.state_dict().items()})
+        assert train.demo_dir() == tmp_path / f"cache-{state}" / train.DEMO_NAME
+    assert weights[0].keys() == weights[1].keys()
+    for name in weights[0]:
+        assert torch.equal(weights[0][name], weights[1][name]), name
+
+
+def test_fine_tuning_into_demo_dir_with_the_recipe_makes_the_demo_model(
+    tmp_path, monkeypatch, tiny_data
+):
+    """What notebook 01 does on CPU: seed, load, fine_tune with DEMO_RECIPE into demo_dir(); then
+    demo_classifier() loads that model instead of training it again."""
+    import torch
+
+    import interpkit.train as train
+
+    monkeypatch.setenv("INTERPKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr(train, "load_classifier", _tiny_or_load)
+    monkeypatch.setattr("interpkit.data.load_dataset", lambda *a, **k: tiny_data)
+    monkeypatch.setattr(train, "DEMO_RECIPE", dict(epochs=1, batch_size=8, seed=0))
+    torch.manual_seed(0)
+    mine = _tiny_or_load()
+    fine_tune(mine, tiny_data, output_dir=train.demo_dir(), progress=False, **train.DEMO_RECIPE)
+    weights = train.demo_dir() / MODEL / "model.safetensors"
+    stamp = weights.stat().st_mtime_ns
+    demo = demo_classifier(device="cpu")
+    assert weights.stat().st_mtime_ns == stamp  # loaded, not retrained
+    np.testing.assert_allclose(
+        demo.predict_proba("a good film"), mine.predict_proba("a good film"), atol=1e-6
+    )
+
+
 def _tiny_or_load(name_or_path=None, labels=None, device="auto"):
     if name_or_path is None:
         return tiny_classifier()
