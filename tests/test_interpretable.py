@@ -34,12 +34,12 @@ def test_l1_and_l2_change_the_loss_by_exactly_their_terms(tiny):
     l2_sum = float(sum(p.detach().pow(2).sum() for p in weights))
     assert l1_sum > 1 and l2_sum > 0.01  # a real model's weights, not zeros
     with_l1, _, parts1 = TrainingLoss(l1=0.01)(tiny.model, batch)
-    assert float(with_l1) - parts1["ce"] == pytest.approx(0.01 * l1_sum, rel=1e-5)
+    assert float(with_l1.detach()) - parts1["ce"] == pytest.approx(0.01 * l1_sum, rel=1e-5)
     assert parts1["weight_penalty"] == pytest.approx(0.01 * l1_sum, rel=1e-5)
     tiny.model.eval()
-    plain = float(TrainingLoss()(tiny.model, batch)[0])
-    with_l2 = float(TrainingLoss(l2=0.1)(tiny.model, batch)[0])
-    both = float(TrainingLoss(l1=0.01, l2=0.1)(tiny.model, batch)[0])
+    plain = float(TrainingLoss()(tiny.model, batch)[0].detach())
+    with_l2 = float(TrainingLoss(l2=0.1)(tiny.model, batch)[0].detach())
+    both = float(TrainingLoss(l1=0.01, l2=0.1)(tiny.model, batch)[0].detach())
     assert with_l2 - plain == pytest.approx(0.1 * l2_sum, rel=1e-5)
     assert both - plain == pytest.approx(0.01 * l1_sum + 0.1 * l2_sum, rel=1e-5)
 
