@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..labels import ROLES, target_indices
+
 #: Default pass/fail thresholds. A check passes when its value is at most the threshold
 #: (``higher_is_better`` checks: at least). ``None`` makes a check informational.
 DEFAULT_THRESHOLDS: dict[str, float | None] = {
@@ -36,7 +38,7 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "ece": 0.05,  # expected calibration error (10 equal-width bins)
 }
 
-SENTIMENT = ("negative", "positive")
+SENTIMENT = ROLES  # the roles the built-in templates, fairness cases and VADER sets use
 
 
 def check_classifier(classifier) -> None:
@@ -53,17 +55,17 @@ def check_classifier(classifier) -> None:
 
 
 def label_index(labels: Sequence[str], name: str, label_map: dict | None = None) -> int:
-    """Index of class ``name`` (after ``label_map``) in ``labels``, or a clear error."""
-    target = (label_map or {}).get(name, name)
-    if target in labels:
-        return list(labels).index(target)
-    lowered = [str(x).lower() for x in labels]
-    if str(target).lower() in lowered:
-        return lowered.index(str(target).lower())
-    raise ValueError(
-        f"the built-in tests expect a class named {name!r}, but the classifier's labels are "
-        f"{list(labels)}: pass label_map={{'{name}': '<your label>', ...}}"
-    )
+    """Index of the one class that ``name`` (a class, a role or a ``label_map`` key) stands for.
+
+    See :mod:`interpkit.labels`; a name that stands for several classes is an error here.
+    """
+    indices = target_indices(labels, name, label_map)
+    if len(indices) != 1:
+        raise ValueError(
+            f"{name!r} stands for several classes here "
+            f"({', '.join(repr(labels[i]) for i in indices)}): this step needs one class"
+        )
+    return indices[0]
 
 
 class Predictor:
@@ -145,6 +147,22 @@ class Check:
     detail: str = ""
     higher_is_better: bool = False
     examples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Why the check did not run (its status is then ``"skipped"``); empty when it ran.
+    skipped: str = ""
+
+    @classmethod
+    def skip(cls, name: str, section: str, reason: str) -> Check:
+        """A check that did not run, and why: reports list it instead of staying silent."""
+        return cls(
+            name=name,
+            section=section,
+            metric="not run",
+            value=float("nan"),
+            key="",
+            n=0,
+            detail=f"skipped: {reason}",
+            skipped=reason,
+        )
 
     def threshold(self, thresholds: dict) -> float | None:
         if self.name in thresholds:
@@ -152,7 +170,10 @@ class Check:
         return thresholds.get(self.key)
 
     def status(self, thresholds: dict) -> str:
-        """``"pass"``, ``"fail"``, ``"info"`` (no threshold) or ``"n/a"`` (no value)."""
+        """``"pass"``, ``"fail"``, ``"info"`` (no threshold), ``"n/a"`` (no value) or
+        ``"skipped"`` (did not run: see ``detail``)."""
+        if self.skipped:
+            return "skipped"
         limit = self.threshold(thresholds)
         value = float(self.value)
         if not math.isfinite(value):
