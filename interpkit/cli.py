@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the audit (data review, behavioural tests, robustness, fairness, "
         "consistency, calibration) and write one self-contained HTML report. Exit status: 0 "
         "when every check passes, 1 when a check fails, 2 for bad usage or input: usable in "
-        "a model's CI.",
+        "a model's CI. The sentiment parts (MFT/DIR templates, fairness, out-of-domain sets) "
+        "need negative/positive classes: other label sets get them with --label-map, else "
+        "they are listed as SKIP lines.",
     )
     audit.add_argument(
         "--model", default="demo", help="model folder, hub name, or 'demo' (default)"

@@ -515,7 +515,7 @@ def _consistency_step(
 
 
 def _shares(row) -> str:
-    """'predicts positive 0.0% and negative 100.0% (truth: positive 77.5%, negative 22.5%)'."""
+    """'predicts positive 0.0% and negative 100.0%; truth: positive 77.5%, negative 22.5%'."""
     text = (
         f"predicts positive {_pct(row['predicted_positive_share'])} and negative "
         f"{_pct(row['predicted_negative_share'])}"
