@@ -218,12 +218,13 @@ def _class_names(dataset) -> list[str] | None:
 
 def _train(args) -> int:
     from .data import load_dataset
+
+    labels = _csv(args.labels)
+    data = load_dataset(args.data)  # before torch and the model: a wrong --data fails fast
+    _check_model_arg(args.model, "leave --model out for the embedded default")
     from .models import UntrainedHeadWarning, load_classifier
     from .train import fine_tune
 
-    labels = _csv(args.labels)
-    _check_model_arg(args.model, "leave --model out for the embedded default")
-    data = load_dataset(args.data)  # before the model: a wrong --data fails in a second
     names = _class_names(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedHeadWarning)
@@ -300,8 +301,6 @@ def _demo(args) -> int:
 def _audit(args) -> int:
     from .audit import STEPS, audit
     from .data import load_dataset
-    from .models import load_classifier
-    from .train import demo_classifier
 
     thresholds = _parse_thresholds(args.threshold)
     label_map = _parse_label_map(args.label_map)
@@ -309,8 +308,11 @@ def _audit(args) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise ValueError(f"--out {args.out} is a folder: pass a file name such as report.html")
+    data = load_dataset(args.data)  # before torch and the model: a wrong --data fails fast
     _check_model_arg(args.model, "'demo' (the default) for the demo model")
-    data = load_dataset(args.data)  # before the model: a wrong --data fails in a second
+    from .models import load_classifier
+    from .train import demo_classifier
+
     clf = (
         demo_classifier(device=args.device)
         if args.model == "demo"
