@@ -142,7 +142,8 @@ def test_resume_in_a_later_epoch_is_bit_exact_with_length_grouped_batches(tmp_pa
     assert _weights_sha256(tmp_path / "cut") == _weights_sha256(tmp_path / "straight")
     from interpkit.train import SAMPLER_STATE
 
-    assert (tmp_path / "cut" / CHECKPOINTS / "checkpoint-12" / SAMPLER_STATE).is_file()
+    checkpoints = list((tmp_path / "cut" / CHECKPOINTS).glob("checkpoint-*"))
+    assert checkpoints and all((c / SAMPLER_STATE).is_file() for c in checkpoints)
 
 
 KILLED_WHILE_SAVING = """
