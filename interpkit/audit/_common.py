@@ -11,13 +11,11 @@ tests share is predicted once.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from ..labels import ROLES, target_indices
 
 #: Default pass/fail thresholds. A check passes when its value is at most the threshold
 #: (``higher_is_better`` checks: at least). ``None`` makes a check informational.
@@ -38,8 +36,6 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "ece": 0.05,  # expected calibration error (10 equal-width bins)
 }
 
-SENTIMENT = ROLES  # the roles the built-in templates, fairness cases and VADER sets use
-
 
 def check_classifier(classifier) -> None:
     """Raise a clear error unless ``classifier`` has ``predict_proba`` and ``labels``."""
@@ -52,20 +48,6 @@ def check_classifier(classifier) -> None:
         )
     if len(classifier.labels) < 2:
         raise ValueError(f"a classifier needs at least two labels, got {classifier.labels!r}")
-
-
-def label_index(labels: Sequence[str], name: str, label_map: dict | None = None) -> int:
-    """Index of the one class that ``name`` (a class, a role or a ``label_map`` key) stands for.
-
-    See :mod:`interpkit.labels`; a name that stands for several classes is an error here.
-    """
-    indices = target_indices(labels, name, label_map)
-    if len(indices) != 1:
-        raise ValueError(
-            f"{name!r} stands for several classes here "
-            f"({', '.join(repr(labels[i]) for i in indices)}): this step needs one class"
-        )
-    return indices[0]
 
 
 class Predictor:
