@@ -329,6 +329,7 @@ def truncate_layers(classifier: Classifier, num_layers: int) -> Classifier:
         name=f"{classifier.name} (first {num_layers} layers)",
     )
     student.head_is_trained = classifier.head_is_trained
+    student.labels_given = getattr(classifier, "labels_given", True)
     return student
 
 
