@@ -40,7 +40,14 @@ class Explanation:
     Positive scores support class ``target`` (or, in contrast mode, ``target`` rather than
     ``contrast``); negative scores speak against it. Word scores are the sum of the scores of
     the word's tokens (``word_rule == "sum"``); special tokens ([CLS], [SEP]) belong to no word
-    (``token_to_word`` is ``None`` for them, their offsets are ``(0, 0)``).
+    (``token_to_word`` is ``None`` for them, their offsets are ``(0, 0)``). Every other token
+    belongs to a word, so the word scores sum to the scores of all non-special tokens: token
+    offsets are stripped of whitespace, and a whitespace-only token (RoBERTa's standalone "Ġ",
+    DeBERTa's "▁") counts in the next word, with an empty span at its start. CJK ideographs
+    are one word each (see :data:`interpkit.explainers.base.WORD_PATTERN`).
+
+    ``unknown_fraction`` and ``mostly_unknown`` say how much of the text the tokenizer did not
+    know ([UNK]); :meth:`notices` lists truncation and unknown-token warnings for views.
 
     ``extras`` holds large or non-JSON data (e.g. the raw attention tensor under
     ``"attention"``): it is kept in memory for views but left out of :meth:`to_json` and of
