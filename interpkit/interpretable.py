@@ -401,7 +401,7 @@ def compare_variants(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from .explainers import explain
+    from .explainers import explain, get_explainer
     from .metrics import faithfulness_scores, rank_agreement
     from .train import evaluate
 
@@ -417,7 +417,7 @@ def compare_variants(
         if reference not in variants:
             raise ValueError(f"reference {reference!r} is not one of {list(variants)}")
         reference = variants[reference]
-    opts = dict(options or {})
+    opts = get_explainer(method).translate_options(options or {})
     ref_expl = None
     if reference is not None:
         ref_expl = [explain(reference, t, method=method, **opts) for t in texts]

@@ -26,7 +26,7 @@ import socket
 import tempfile
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -157,8 +157,14 @@ class Classifier:
 
     @property
     def max_length(self) -> int:
-        """Longest input in tokens (special tokens included) the model accepts."""
-        limits = [getattr(self.model.config, "max_position_embeddings", 512)]
+        """Longest input in tokens (special tokens included) the model accepts.
+
+        The smaller of the tokenizer's ``model_max_length`` (when set) and the model's usable
+        positions: ``max_position_embeddings``, less ``padding_idx + 1`` for models whose
+        position ids start after the padding index (RoBERTa, XLM-R: 514 slots, 512 usable).
+        """
+        positions = getattr(self.model.config, "max_position_embeddings", 512)
+        limits = [positions - position_offset(self.model)]
         tok_max = getattr(self.tokenizer, "model_max_length", None)
         if tok_max and tok_max < 100_000:
             limits.append(tok_max)
@@ -290,6 +296,35 @@ class Classifier:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def id_position_embeddings(model) -> tuple[torch.nn.Module, Callable] | None:
+    """The embeddings module and its position-id function, for a model that derives position
+    ids from the input ids (RoBERTa, XLM-R, CamemBERT, Longformer, MPNet, ...), else None.
+
+    Those models number positions from ``padding_idx + 1`` and give [PAD] tokens the padding
+    position, so a [PAD] token changes the positions around it; BERT-style models number
+    positions 0, 1, 2, ... whatever the ids.
+    """
+    import sys
+
+    base = getattr(model, "base_model", model)
+    embeddings = getattr(base, "embeddings", None)
+    if embeddings is None or getattr(embeddings, "padding_idx", None) is None:
+        return None
+    make = getattr(embeddings, "create_position_ids_from_input_ids", None)
+    if make is None:
+        make = getattr(
+            sys.modules.get(type(embeddings).__module__), "create_position_ids_from_input_ids", None
+        )
+    return None if make is None else (embeddings, make)
+
+
+def position_offset(model) -> int:
+    """Position slots a model cannot use for tokens: ``padding_idx + 1`` when it derives
+    position ids from input ids (see :func:`id_position_embeddings`), else 0."""
+    found = id_position_embeddings(model)
+    return 0 if found is None else int(found[0].padding_idx) + 1
 
 
 @contextlib.contextmanager

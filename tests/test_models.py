@@ -316,3 +316,24 @@ def test_the_next_save_sweeps_what_a_killed_save_left(tmp_path, tiny):
     half = _owned(tmp_path, "tmp", dead.pid)
     tiny.save(tmp_path / "model")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"], half
+
+
+@pytest.mark.parametrize("architecture", ["roberta", "xlm-roberta", "bert"])
+def test_max_length_leaves_out_unusable_position_slots(architecture):
+    from interpkit.testing import tiny_classifier
+
+    # A tokenizer without model_max_length (as built from vocabulary files alone): the limit
+    # comes from the model. RoBERTa and XLM-R have 514 position slots, of which positions
+    # 0 and 1 (padding_idx + 1) are never used for tokens: 512 fit.
+    clf = tiny_classifier(architecture=architecture, max_length=None)
+    assert clf.tokenizer.model_max_length > 10**6
+    slots = 514 if architecture != "bert" else 512
+    assert clf.model.config.max_position_embeddings == slots and clf.max_length == 512
+    long = "the film was good and the plot was fine but " * 70
+    assert len(clf.tokenizer(long)["input_ids"]) > 600
+    with pytest.warns(TruncationWarning, match="limit of 512 tokens"):
+        probs = clf.predict_proba([long, "a good film"])
+    assert probs.shape == (2, 2) and np.all(np.isfinite(probs))
+    with pytest.warns(TruncationWarning):
+        e = interpkit.explain(clf, long, method="saliency")
+    assert e.truncated and len(e.tokens) == 512 and np.all(np.isfinite(e.scores))

@@ -356,6 +356,9 @@ def _behavioural_step(predictor, texts, extra, label_map, roles, seed, checks, t
 def _robustness_step(
     predictor, texts, n_adversarial, method, options, seed, progress, checks, tables
 ) -> None:
+    from ..explainers import get_explainer
+
+    options = get_explainer(method).translate_options(options)  # old option names still work
     flips = robustness(predictor, texts, seed=seed)
     rates = flips.groupby("perturbation")["flipped"].agg(["mean", "size"])
     out = {"perturbations": flips}
