@@ -51,7 +51,10 @@ def with_badge(title_source: str, badge: str) -> str:
         if COLAB_BADGE_IMAGE in line:
             lines[number] = badge
             return "\n".join(lines)
-    return "\n".join([lines[0], "", badge, *([""] if len(lines) > 1 else []), *lines[1:]])
+    rest = lines[1:]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    return "\n".join([lines[0], "", badge, *([""] + rest if rest else [])])
 
 
 def install_cell_index(nb) -> int | None:
