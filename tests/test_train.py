@@ -327,12 +327,10 @@ def test_precision_env_var_rejects_unknown_and_impossible_values(monkeypatch):
 
 def test_fine_tune_auto_obeys_precision_env_var(tiny, tiny_data, tmp_path, monkeypatch):
     """End to end: the saved run records the precision the variable imposed on "auto"."""
-    monkeypatch.setenv("INTERPKIT_PRECISION", "bf16")
-    history = fine_tune(tiny, tiny_data, output_dir=tmp_path / "run", **QUICK)
-    info = json.loads((Path(history.attrs["model_dir"]) / "interpkit.json").read_text())
-    assert info["settings"]["precision"] == "auto"
-    assert info["settings"]["mixed_precision"] == ["bf16"]
-    monkeypatch.setenv("INTERPKIT_PRECISION", "fp32")
-    history = fine_tune(tiny, tiny_data, output_dir=tmp_path / "run32", **QUICK)
-    info = json.loads((Path(history.attrs["model_dir"]) / "interpkit.json").read_text())
-    assert info["settings"]["mixed_precision"] == ["fp32"]
+    quick = dict(QUICK, epochs=1, max_train_examples=16, eval_split=None)
+    for value in ("bf16", "fp32"):
+        monkeypatch.setenv("INTERPKIT_PRECISION", value)
+        history = fine_tune(tiny, tiny_data, output_dir=tmp_path / value, **quick)
+        info = json.loads((Path(history.attrs["model_dir"]) / "interpkit.json").read_text())
+        assert info["settings"]["precision"] == "auto"
+        assert info["settings"]["mixed_precision"] == [value]
