@@ -55,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--max-train-examples", type=int, default=None)
     train.add_argument("--max-eval-examples", type=int, default=None)
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    train.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help="auto: $INTERPKIT_PRECISION if set, else bf16/fp16 where the hardware computes it",
+    )
     train.add_argument(
         "--save-steps",
         type=int,

@@ -352,19 +352,49 @@ def cpu_has_native_bf16() -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
+#: Environment variable that ``precision="auto"`` obeys: ``fp32``, ``bf16`` or ``fp16``.
+PRECISION_ENV = "INTERPKIT_PRECISION"
+_PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def precision_from_env() -> str | None:
+    """The precision ``$INTERPKIT_PRECISION`` imposes on ``precision="auto"`` (None: unset).
+
+    A machine with native bf16 can then stand in for one without (``INTERPKIT_PRECISION=fp32``,
+    as ``benchmarks/notebook_series.py --binder`` does), with no change to the notebooks.
+    Empty or ``auto`` means unset; anything else is an error, not a silent fallback.
+    """
+    value = os.environ.get(PRECISION_ENV, "").strip().lower()
+    if value in ("", "auto"):
+        return None
+    if value not in _PRECISIONS:
+        raise ValueError(
+            f"{PRECISION_ENV}={os.environ[PRECISION_ENV]!r} is not a precision: set it to "
+            f"{', '.join(_PRECISIONS)} (or unset it to let precision='auto' decide)"
+        )
+    return value
+
+
 def _precision(precision: str, on_cpu: bool) -> dict[str, bool]:
-    """Trainer flags for the precision asked for: mixed bf16/fp16 or plain fp32."""
+    """Trainer flags for the precision asked for: mixed bf16/fp16 or plain fp32.
+
+    ``"auto"`` follows ``$INTERPKIT_PRECISION`` when it is set, else the hardware: bf16 (or
+    fp16) on CUDA, bf16 on a CPU that computes it natively, fp32 otherwise.
+    """
     import torch
 
-    if precision not in ("auto", "fp32", "bf16", "fp16"):
+    if precision not in ("auto", *_PRECISIONS):
         raise ValueError(f"precision must be 'auto', 'fp32', 'bf16' or 'fp16', got {precision!r}")
+    source = f"precision={precision!r}"
+    if precision == "auto" and (forced := precision_from_env()) is not None:
+        precision, source = forced, f"{PRECISION_ENV}={forced}"
     if precision == "auto":
         if on_cpu:
             return {"bf16": cpu_has_native_bf16(), "fp16": False}
         bf16 = torch.cuda.is_bf16_supported()
         return {"bf16": bf16, "fp16": not bf16}
     if precision == "fp16" and on_cpu:
-        raise ValueError("precision='fp16' needs a CUDA GPU: use 'auto', 'bf16' or 'fp32' on CPU")
+        raise ValueError(f"{source} needs a CUDA GPU: use 'auto', 'bf16' or 'fp32' on CPU")
     return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
 
 
@@ -468,7 +498,8 @@ def fine_tune(
         Same seed on the CPU gives identical metrics.
     precision : {"auto", "fp32", "bf16", "fp16"}
         "auto": bf16 (or fp16) mixed precision on CUDA; on the CPU bf16 where the processor
-        computes it natively (AVX512-BF16/AMX: about 1.7x faster here), else fp32.
+        computes it natively (AVX512-BF16/AMX: about 1.7x faster here), else fp32. The
+        ``INTERPKIT_PRECISION`` environment variable (fp32, bf16, fp16) overrides "auto".
     group_by_length : bool, default True
         Batch texts of similar length together (less padding: about 2x faster here). The
         order of each epoch is recorded in the checkpoints, so a resumed run sees the same

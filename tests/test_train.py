@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -427,9 +428,59 @@ def test_heap_fragmentation_limit_is_applied_on_linux():
     assert limit_heap_fragmentation() is sys.platform.startswith("linux")
 
 
-def test_auto_precision_on_cpu_follows_native_bf16():
+def test_auto_precision_on_cpu_follows_native_bf16(monkeypatch):
     from interpkit.train import _precision, cpu_has_native_bf16
+
+    monkeypatch.delenv("INTERPKIT_PRECISION", raising=False)
 
     assert _precision("auto", on_cpu=True) == {"bf16": cpu_has_native_bf16(), "fp16": False}
     assert _precision("fp32", on_cpu=True) == {"bf16": False, "fp16": False}
     assert _precision("bf16", on_cpu=True) == {"bf16": True, "fp16": False}
+
+
+@pytest.mark.parametrize(
+    "value, flags",
+    [
+        ("fp32", {"bf16": False, "fp16": False}),
+        ("bf16", {"bf16": True, "fp16": False}),
+        (" FP32 ", {"bf16": False, "fp16": False}),
+    ],
+)
+def test_precision_env_var_decides_auto(monkeypatch, value, flags):
+    from interpkit.train import _precision
+
+    monkeypatch.setenv("INTERPKIT_PRECISION", value)
+    assert _precision("auto", on_cpu=True) == flags
+    # an explicit precision is what the caller asked for: the variable does not touch it
+    assert _precision("bf16", on_cpu=True) == {"bf16": True, "fp16": False}
+    assert _precision("fp32", on_cpu=True) == {"bf16": False, "fp16": False}
+
+
+@pytest.mark.parametrize("value", ["", "auto"])
+def test_precision_env_var_unset_or_auto_keeps_hardware_choice(monkeypatch, value):
+    from interpkit.train import _precision, cpu_has_native_bf16
+
+    monkeypatch.setenv("INTERPKIT_PRECISION", value)
+    assert _precision("auto", on_cpu=True) == {"bf16": cpu_has_native_bf16(), "fp16": False}
+
+
+def test_precision_env_var_rejects_unknown_and_impossible_values(monkeypatch):
+    from interpkit.train import _precision
+
+    monkeypatch.setenv("INTERPKIT_PRECISION", "float32")
+    with pytest.raises(ValueError, match="INTERPKIT_PRECISION='float32'.*fp32, bf16, fp16"):
+        _precision("auto", on_cpu=True)
+    monkeypatch.setenv("INTERPKIT_PRECISION", "fp16")
+    with pytest.raises(ValueError, match="INTERPKIT_PRECISION=fp16 needs a CUDA GPU"):
+        _precision("auto", on_cpu=True)
+
+
+def test_fine_tune_auto_obeys_precision_env_var(tiny, tiny_data, tmp_path, monkeypatch):
+    """End to end: the saved run records the precision the variable imposed on "auto"."""
+    quick = dict(QUICK, epochs=1, max_train_examples=16, eval_split=None)
+    for value in ("bf16", "fp32"):
+        monkeypatch.setenv("INTERPKIT_PRECISION", value)
+        history = fine_tune(tiny, tiny_data, output_dir=tmp_path / value, **quick)
+        info = json.loads((Path(history.attrs["model_dir"]) / "interpkit.json").read_text())
+        assert info["settings"]["precision"] == "auto"
+        assert info["settings"]["mixed_precision"] == [value]
