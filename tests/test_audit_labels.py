@@ -268,3 +268,14 @@ def test_a_topic_classifier_gets_the_class_agnostic_steps():
         abs(0.8 - 1.0) / 2 + abs(0.7 - 1.0) / 2
     )
     assert s.loc["fairness", "status"] == "skipped"
+
+
+def test_audit_view_counts_skipped_checks_and_lists_them_last(five_class_report):
+    from interpkit.widgets import AuditView
+
+    view = AuditView(five_class_report, show="all")
+    header = view._repr_html_()
+    assert "SKIPPED" in header
+    names = [value for _, value in view.check_select.options]
+    skipped = set(five_class_report.summary().query("status == 'skipped'")["check"])
+    assert skipped and set(names[-len(skipped) :]) == skipped
