@@ -124,7 +124,7 @@ class Hub:
     def __init__(self, folder: Path, environment: dict[str, str]):
         self.folder, self.log = folder, folder / "jupyterhub.log"
         self.homes = folder / "homes"
-        self.homes.mkdir()
+        self.homes.mkdir(parents=True)
         self.port, self.admin_token = free_port(), secrets.token_hex(32)
         self.url = f"http://127.0.0.1:{self.port}"
         config = HUB_CONFIG.format(
@@ -313,11 +313,12 @@ def student_session(hub: Hub, name: str, token: str, link: str, server_pid: int)
     opened = urlpath.removeprefix("lab/tree/")
     assert request(f"{base}/api/contents/{opened}", token)["type"] == "notebook"
     folder = opened.rsplit("/", 1)[0]  # interpkit/notebooks, in the student's home
-    model = request(f"{base}/api/contents/{folder}/{NOTEBOOK}", token)
-    nb = nbformat.from_dict(model["content"])
-    kernel = request(
-        f"{base}/api/kernels", token, method="POST", body={"name": nb.metadata.kernelspec.name}
-    )
+    path = f"{folder}/{NOTEBOOK}"
+    nb = nbformat.from_dict(request(f"{base}/api/contents/{path}", token)["content"])
+    # a session for the notebook, as a front end opens it: its kernel starts in its folder
+    session_model = {"path": path, "type": "notebook", "name": NOTEBOOK}
+    session_model["kernel"] = {"name": nb.metadata.kernelspec.name}
+    kernel = request(f"{base}/api/sessions", token, method="POST", body=session_model)["kernel"]
     ws_url = base.replace("http://", "ws://") + f"/api/kernels/{kernel['id']}/channels"
     ws = websocket.create_connection(
         ws_url,
@@ -329,8 +330,8 @@ def student_session(hub: Hub, name: str, token: str, link: str, server_pid: int)
     try:
         probe = execute(
             ws,
-            "import os, sys, interpkit\n"
-            "print(os.environ['HOME'], interpkit.cache_dir(), sys.prefix, sep='\\n')",
+            "import os, sys\nfrom interpkit.train import cache_dir\n"
+            "print(os.environ['HOME'], cache_dir(), sys.prefix, sep='\\n')",
             session,
             f"{name}: probe",
         )
@@ -369,7 +370,7 @@ def wait_for(hub: Hub, names, ready: bool) -> None:
 
 
 def test_five_students_run_notebook_02_at_once_through_jupyterhub(tmp_path, demo_model):
-    import interpkit
+    from interpkit.train import cache_dir
 
     started = time.monotonic()
     repo = course_repository(tmp_path / "remote")
@@ -377,7 +378,7 @@ def test_five_students_run_notebook_02_at_once_through_jupyterhub(tmp_path, demo
     query = parse_qs(urlsplit(link).query)
     environment = {
         # the demo model is shared from the cache, not trained in each student's kernel
-        "INTERPKIT_CACHE": str(interpkit.cache_dir()),
+        "INTERPKIT_CACHE": str(cache_dir()),
         "OMP_NUM_THREADS": "1",  # one core per student, as on Binder and in docs/jupyterhub.md
     }
     hub = Hub(tmp_path / "hub", environment)
