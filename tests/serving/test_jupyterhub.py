@@ -148,6 +148,7 @@ class Hub:
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
         command = [venv_bin("jupyterhub"), "-f", str(self.folder / "jupyterhub_config.py")]
         self.proc = start_group(command, self.log, env=env, cwd=self.folder)
+        # the proxy is started by the hub in a session of its own: stop_group tracks it by parentage
 
         def up():
             if self.proc.poll() is not None:
@@ -382,9 +383,9 @@ def test_five_students_run_notebook_02_at_once_through_jupyterhub(tmp_path, demo
         "OMP_NUM_THREADS": "1",  # one core per student, as on Binder and in docs/jupyterhub.md
     }
     hub = Hub(tmp_path / "hub", environment)
-    hub.start()
     watched: list[psutil.Process] = []
     try:
+        hub.start()
         hub.api("users", method="POST", body={"usernames": STUDENTS})
         tokens = {
             name: hub.api(f"users/{name}/tokens", method="POST", body={"note": "course test"})[
@@ -417,7 +418,7 @@ def test_five_students_run_notebook_02_at_once_through_jupyterhub(tmp_path, demo
             hub.api(f"users/{name}/server", method="DELETE")
         wait_for(hub, STUDENTS, ready=False)
     finally:
-        leftovers = stop_group(hub.proc, also=watched)
+        leftovers = stop_group(hub.proc, also=watched) if hub.proc else []
     assert leftovers == [], f"processes left after the hub stopped: {leftovers}"
 
     homes = {r["home"] for r in results.values()}
