@@ -242,6 +242,18 @@ class Classifier:
             self.model.train(was_training)
         return probs
 
+    @torch.no_grad()
+    def predict_empty(self) -> np.ndarray:
+        """Class probabilities of the empty text (only the special tokens, e.g. [CLS] [SEP]).
+
+        Perturbation methods that remove every word need the model's answer for nothing;
+        :meth:`predict_proba` refuses blank texts, so they ask here.
+        """
+        enc = self.tokenizer([""], return_tensors="pt").to(self.device)
+        with _eval(self.model):
+            logits = self.model(**enc).logits.float()
+        return torch.softmax(logits, -1)[0].cpu().numpy()
+
     def predict(self, texts: str | Iterable[str], batch_size: int = 64) -> list[str]:
         """Predicted label name for each text."""
         probs = self.predict_proba(texts, batch_size=batch_size)
@@ -294,6 +306,17 @@ class Classifier:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _eval(model):
+    """Dropout off for a prediction; the model's previous mode is restored afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 @contextlib.contextmanager
