@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 
-.PHONY: help venv chromium lab test unit browser notebooks lint format clean
+.PHONY: help venv chromium lab test unit browser notebooks student lint format clean
 
 help:
 	@echo "make lab        open the notebooks in JupyterLab (sets up .venv first)"
@@ -15,6 +15,7 @@ help:
 	@echo "make unit       unit tests only (no browser, no notebooks)"
 	@echo "make browser    the real-browser tests: views in JupyterLab + Chromium"
 	@echo "make notebooks  re-execute the notebooks in place (fresh kernel, pinned env)"
+	@echo "make student    student editions in build/student/ (solutions stubbed, checks kept)"
 	@echo "make lint       ruff check + format check"
 
 # Idempotent: re-runs only when pyproject.toml or requirements-nodeps.txt change.
@@ -53,6 +54,10 @@ browser: venv chromium
 
 notebooks: venv
 	$(PY) tools/execute_notebooks.py notebooks/[0-9][0-9]_*.ipynb
+
+# The repository's notebooks are the instructor edition (docs/teaching.md).
+student: venv
+	$(PY) tools/student_edition.py --out build/student notebooks/[0-9][0-9]_*.ipynb
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -20,6 +20,7 @@ _EXPORTS = {
     "Classifier": "models",
     "load_classifier": "models",
     "TruncationWarning": "models",
+    "UnknownTokensWarning": "explainers",
     "UntrainedHeadWarning": "models",
     "load_dataset": "data",
     "fine_tune": "train",

@@ -41,13 +41,26 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--out", required=True, help="run folder for checkpoints and the final model"
     )
+    train.add_argument(
+        "--labels",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated class names in id order, e.g. negative,neutral,positive (default: "
+        "the model's own; a base model without a trained head takes the data's class names). "
+        "The data's labels are matched to them by name",
+    )
     train.add_argument("--epochs", type=float, default=1)
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--lr", type=float, default=5e-5, help="learning rate (default: 5e-5)")
     train.add_argument("--max-train-examples", type=int, default=None)
     train.add_argument("--max-eval-examples", type=int, default=None)
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    train.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        help="auto: $INTERPKIT_PRECISION if set, else bf16/fp16 where the hardware computes it",
+    )
     train.add_argument(
         "--save-steps",
         type=int,
@@ -86,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the audit (data review, behavioural tests, robustness, fairness, "
         "consistency, calibration) and write one self-contained HTML report. Exit status: 0 "
         "when every check passes, 1 when a check fails, 2 for bad usage or input: usable in "
-        "a model's CI.",
+        "a model's CI. The sentiment parts (MFT/DIR templates, fairness, out-of-domain sets) "
+        "need negative/positive classes: other label sets get them with --label-map, else "
+        "they are listed as SKIP lines.",
     )
     audit.add_argument(
         "--model", default="demo", help="model folder, hub name, or 'demo' (default)"
@@ -117,6 +132,16 @@ def _parser() -> argparse.ArgumentParser:
         "--out-of-domain",
         default="tweets,amazon,nyt",
         help="comma-separated VADER sets (tweets, amazon, nyt, movies) or 'none'",
+    )
+    audit.add_argument(
+        "--label-map",
+        action="append",
+        default=[],
+        metavar="ROLE=CLASSES",
+        help="which classes are negative/positive, for a model that is not a two-class "
+        "negative/positive one (repeatable), e.g. --label-map negative=very_negative,negative "
+        "--label-map positive=positive,very_positive. Without it such a model gets the steps "
+        "that run on any label set and the others are reported as skipped",
     )
     audit.add_argument("--n-eval", type=int, default=None, help="evaluate a sample of the split")
     audit.add_argument("--n-out-of-domain", type=int, default=500)
@@ -164,17 +189,57 @@ def _csv(value: str | None) -> list[str] | None:
     return [] if items == ["none"] else items
 
 
+def _parse_label_map(items: list[str]) -> dict | None:
+    out = {}
+    for item in items:
+        role, sep, classes = item.partition("=")
+        names = _csv(classes) or []
+        if not sep or not role.strip() or not names:
+            raise ValueError(
+                f"--label-map {item!r}: write ROLE=CLASS[,CLASS...], e.g. "
+                "positive=positive,very_positive"
+            )
+        out[role.strip()] = names
+    return out or None
+
+
+def _check_model_arg(model: str | None, default: str) -> None:
+    """A --model that can only be a path must exist (said in command-line words)."""
+    from .models import _looks_like_path
+
+    if model is None or model == "demo" or Path(model).expanduser().exists():
+        return
+    if _looks_like_path(model):
+        raise FileNotFoundError(
+            f"no model folder at {model!r} (--model): pass a folder written by `interpkit "
+            f"train` or Classifier.save(), a Hugging Face model name, or {default}"
+        )
+
+
+def _class_names(dataset) -> list[str] | None:
+    feature = dataset["train"].features.get("label") if "train" in dataset else None
+    return list(feature.names) if hasattr(feature, "names") else None
+
+
 def _train(args) -> int:
     from .data import load_dataset
+
+    labels = _csv(args.labels)
+    data = load_dataset(args.data)  # before torch and the model: a wrong --data fails fast
+    _check_model_arg(args.model, "leave --model out for the embedded default")
     from .models import UntrainedHeadWarning, load_classifier
     from .train import fine_tune
 
+    names = _class_names(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedHeadWarning)
-        clf = load_classifier(args.model, device=args.device)
+        clf = load_classifier(args.model, labels=labels, device=args.device)
+        if labels is None and names and not clf.head_is_trained and clf.num_labels != len(names):
+            # a base model: its new head is sized for the data's classes
+            clf = load_classifier(args.model, labels=names, device=args.device)
     history = fine_tune(
         clf,
-        load_dataset(args.data),
+        data,
         output_dir=args.out,
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -205,6 +270,7 @@ def _predict(args) -> int:
     from .models import load_classifier
     from .train import demo_classifier
 
+    _check_model_arg(args.model, "'demo' (the default) for the demo model")
     clf = (
         demo_classifier(device=args.device)
         if args.model == "demo"
@@ -240,14 +306,18 @@ def _demo(args) -> int:
 def _audit(args) -> int:
     from .audit import STEPS, audit
     from .data import load_dataset
-    from .models import load_classifier
-    from .train import demo_classifier
 
     thresholds = _parse_thresholds(args.threshold)
+    label_map = _parse_label_map(args.label_map)
     steps = _csv(args.steps) or list(STEPS)
     out = Path(args.out)
     if out.is_dir():
         raise ValueError(f"--out {args.out} is a folder: pass a file name such as report.html")
+    data = load_dataset(args.data)  # before torch and the model: a wrong --data fails fast
+    _check_model_arg(args.model, "'demo' (the default) for the demo model")
+    from .models import load_classifier
+    from .train import demo_classifier
+
     clf = (
         demo_classifier(device=args.device)
         if args.model == "demo"
@@ -255,8 +325,9 @@ def _audit(args) -> int:
     )
     report = audit(
         clf,
-        load_dataset(args.data),
+        data,
         split=args.split,
+        label_map=label_map,
         steps=steps,
         n_eval=args.n_eval,
         out_of_domain=_csv(args.out_of_domain),
@@ -270,6 +341,9 @@ def _audit(args) -> int:
     )
     summary = report.summary()
     for row in summary.itertuples():
+        if row.status == "skipped":
+            print(f"SKIP  {row.check:<48} {row.detail}")
+            continue
         limit = "" if row.threshold != row.threshold else f"{row.rule} {row.threshold:g}"
         print(f"{row.status.upper():<5} {row.check:<48} {row.value:8.3f} {limit}")
     report.to_html(out)

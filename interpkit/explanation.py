@@ -29,6 +29,8 @@ from . import render
 FORMAT = "interpkit.Explanation"
 FORMAT_VERSION = 1
 LEVELS = ("word", "token")
+#: "Most of the text is unknown": over this share of its (non-special) tokens are [UNK].
+UNKNOWN_LIMIT = 0.5
 
 
 @dataclass(eq=False)
@@ -38,7 +40,14 @@ class Explanation:
     Positive scores support class ``target`` (or, in contrast mode, ``target`` rather than
     ``contrast``); negative scores speak against it. Word scores are the sum of the scores of
     the word's tokens (``word_rule == "sum"``); special tokens ([CLS], [SEP]) belong to no word
-    (``token_to_word`` is ``None`` for them, their offsets are ``(0, 0)``).
+    (``token_to_word`` is ``None`` for them, their offsets are ``(0, 0)``). Every other token
+    belongs to a word, so the word scores sum to the scores of all non-special tokens: token
+    offsets are stripped of whitespace, and a whitespace-only token (RoBERTa's standalone "Ġ",
+    DeBERTa's "▁") counts in the next word, with an empty span at its start. CJK ideographs
+    are one word each (see :data:`interpkit.explainers.base.WORD_PATTERN`).
+
+    ``unknown_fraction`` and ``mostly_unknown`` say how much of the text the tokenizer did not
+    know ([UNK]); :meth:`notices` lists truncation and unknown-token warnings for views.
 
     ``extras`` holds large or non-JSON data (e.g. the raw attention tensor under
     ``"attention"``): it is kept in memory for views but left out of :meth:`to_json` and of
@@ -244,12 +253,6 @@ class Explanation:
             f"<b>{render.escape(self.method.replace('_', ' '))}</b> explains "
             f"<b>{render.escape(self.explained)}</b>"
         )
-        notes = []
-        if self.truncated:
-            notes.append(
-                f"truncated: the model saw only the first {len(self.tokens)} tokens "
-                "(struck-through text was not seen)"
-            )
         details = [f"{k} = {_short(v)}" for k, v in self.diagnostics.items() if _displayable(v)]
         if self.params:
             details.append(
@@ -257,9 +260,7 @@ class Explanation:
             )
         if show_timing:
             details.append(f"{self.seconds:.2f} s")
-        note_html = "".join(
-            f'<div style="color: #b35900; font-size: 12px">{render.escape(n)}</div>' for n in notes
-        )
+        note_html = "".join(render.notice(n) for n in self.notices())
         return (
             f'<div class="interpkit-explanation" style="{render.FONT}; line-height: 1.9; '
             'max-width: 60em; margin: 4px 0">'
@@ -270,6 +271,37 @@ class Explanation:
             f'<div style="{render.MUTED}">{render.escape(" · ".join(details))}</div>'
             "</div>"
         )
+
+    @property
+    def unknown_fraction(self) -> float:
+        """Share of the text's tokens (special tokens aside) that the tokenizer did not know
+        ([UNK]); ``diagnostics["unknown_fraction"]``, 0.0 when it has none."""
+        return float(self.diagnostics.get("unknown_fraction", 0.0))
+
+    @property
+    def mostly_unknown(self) -> bool:
+        """True when over half of the text's tokens are unknown ([UNK]): the model saw little
+        of the text, and the scores are mostly about [UNK] tokens."""
+        return self.unknown_fraction > UNKNOWN_LIMIT
+
+    def notices(self) -> list[str]:
+        """What the reader must know before trusting the scores: truncation, unknown tokens.
+
+        Views show the same lines (``Explanation.to_html`` and every view that shows it).
+        """
+        notes = []
+        if self.truncated:
+            notes.append(
+                f"truncated: the model saw only the first {len(self.tokens)} tokens "
+                "(struck-through text was not seen)"
+            )
+        if self.mostly_unknown:
+            notes.append(
+                f"{self.unknown_fraction:.0%} of the tokens are unknown to the tokenizer ([UNK]): "
+                "the model saw little of this text (emoji, or a script its vocabulary lacks?), "
+                "so these scores say little about its words"
+            )
+        return notes
 
     def _legend_labels(self) -> tuple[str, str]:
         if self.contrast is None:

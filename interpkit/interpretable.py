@@ -329,6 +329,7 @@ def truncate_layers(classifier: Classifier, num_layers: int) -> Classifier:
         name=f"{classifier.name} (first {num_layers} layers)",
     )
     student.head_is_trained = classifier.head_is_trained
+    student.labels_given = getattr(classifier, "labels_given", True)
     return student
 
 
@@ -400,7 +401,7 @@ def compare_variants(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from .explainers import explain
+    from .explainers import explain, get_explainer
     from .metrics import faithfulness_scores, rank_agreement
     from .train import evaluate
 
@@ -416,7 +417,7 @@ def compare_variants(
         if reference not in variants:
             raise ValueError(f"reference {reference!r} is not one of {list(variants)}")
         reference = variants[reference]
-    opts = dict(options or {})
+    opts = get_explainer(method).translate_options(options or {})
     ref_expl = None
     if reference is not None:
         ref_expl = [explain(reference, t, method=method, **opts) for t in texts]

@@ -16,14 +16,17 @@ Example
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import importlib.util
 import os
 import re
 import shutil
+import socket
 import tempfile
+import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -119,7 +122,9 @@ class Classifier:
     tokenizer : transformers.PreTrainedTokenizerBase
         The matching (fast) tokenizer.
     labels : sequence of str, optional
-        Class names in id order. Defaults to the model config's names.
+        Class names in id order. Defaults to the model config's names. Names given here are
+        kept by :func:`~interpkit.fine_tune` (an untrained head whose names were not given
+        takes the training data's class names instead).
     device : str or torch.device, default "auto"
         "auto" takes a CUDA GPU when there is one.
     name : str, optional
@@ -131,6 +136,9 @@ class Classifier:
         self.tokenizer = tokenizer
         self.name = name or getattr(model.config, "_name_or_path", "") or "model"
         self.head_is_trained = True
+        #: True when the class names were passed in (not read from the config or defaulted):
+        #: fine_tune then never replaces them with a dataset's names.
+        self.labels_given = labels is not None
         self.labels = tuple(labels) if labels is not None else _config_labels(model.config)
         if len(self.labels) != model.config.num_labels:
             raise ValueError(
@@ -149,8 +157,14 @@ class Classifier:
 
     @property
     def max_length(self) -> int:
-        """Longest input in tokens (special tokens included) the model accepts."""
-        limits = [getattr(self.model.config, "max_position_embeddings", 512)]
+        """Longest input in tokens (special tokens included) the model accepts.
+
+        The smaller of the tokenizer's ``model_max_length`` (when set) and the model's usable
+        positions: ``max_position_embeddings``, less ``padding_idx + 1`` for models whose
+        position ids start after the padding index (RoBERTa, XLM-R: 514 slots, 512 usable).
+        """
+        positions = getattr(self.model.config, "max_position_embeddings", 512)
+        limits = [positions - position_offset(self.model)]
         tok_max = getattr(self.tokenizer, "model_max_length", None)
         if tok_max and tok_max < 100_000:
             limits.append(tok_max)
@@ -158,21 +172,9 @@ class Classifier:
 
     def label_id(self, label: str | int) -> int:
         """Index of a class given by name or index; a clear error for unknown labels."""
-        if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
-            if 0 <= int(label) < self.num_labels:
-                return int(label)
-            raise ValueError(
-                f"label index {label} is out of range: this classifier has {self.num_labels} "
-                f"classes {self._labels_text()}"
-            )
-        if isinstance(label, str) and label in self.labels:
-            return self.labels.index(label)
-        raise ValueError(
-            f"unknown label {label!r}: this classifier's labels are {self._labels_text()}"
-        )
+        from .labels import class_index
 
-    def _labels_text(self) -> str:
-        return ", ".join(repr(name) for name in self.labels)
+        return class_index(self.labels, label)
 
     # -- tokenisation ----------------------------------------------------------------
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
@@ -308,6 +310,35 @@ class Classifier:
 # --------------------------------------------------------------------------- helpers
 
 
+def id_position_embeddings(model) -> tuple[torch.nn.Module, Callable] | None:
+    """The embeddings module and its position-id function, for a model that derives position
+    ids from the input ids (RoBERTa, XLM-R, CamemBERT, Longformer, MPNet, ...), else None.
+
+    Those models number positions from ``padding_idx + 1`` and give [PAD] tokens the padding
+    position, so a [PAD] token changes the positions around it; BERT-style models number
+    positions 0, 1, 2, ... whatever the ids.
+    """
+    import sys
+
+    base = getattr(model, "base_model", model)
+    embeddings = getattr(base, "embeddings", None)
+    if embeddings is None or getattr(embeddings, "padding_idx", None) is None:
+        return None
+    make = getattr(embeddings, "create_position_ids_from_input_ids", None)
+    if make is None:
+        make = getattr(
+            sys.modules.get(type(embeddings).__module__), "create_position_ids_from_input_ids", None
+        )
+    return None if make is None else (embeddings, make)
+
+
+def position_offset(model) -> int:
+    """Position slots a model cannot use for tokens: ``padding_idx + 1`` when it derives
+    position ids from input ids (see :func:`id_position_embeddings`), else 0."""
+    found = id_position_embeddings(model)
+    return 0 if found is None else int(found[0].padding_idx) + 1
+
+
 @contextlib.contextmanager
 def _eval(model):
     """Dropout off for a prediction; the model's previous mode is restored afterwards."""
@@ -334,15 +365,98 @@ def eager_attention(model):
         model.set_attn_implementation(before)
 
 
+#: A leftover folder whose owner cannot be checked (written on another machine, or by an
+#: interpkit that did not name its process) is removed only when older than this.
+STALE_AFTER_S = 3600
+_OWNER = re.compile(r"^(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)(?:-|$)")
+
+
+def _owner_tag() -> str:
+    """``HOST-PID`` of this process, embedded in the names of its temporary folders."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool | None:
+    """Whether process ``pid`` runs on this machine (None: cannot tell here)."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.Error:
+            return True
+    if os.name != "posix":
+        return None  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(path: Path, owner_part: str) -> bool:
+    owner = _OWNER.match(owner_part)
+    if owner is not None and owner["host"] == _owner_tag().split("-")[0]:
+        alive = _pid_alive(int(owner["pid"]))
+        if alive is not None:
+            return not alive
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        return False
+    return age > STALE_AFTER_S
+
+
+def sweep_stale_writes(target: str | os.PathLike) -> list[Path]:
+    """Remove what an interrupted :func:`atomic_write_dir` of ``target`` left; return it.
+
+    A process killed while saving (SIGKILL, out of memory, power loss) leaves
+    ``.NAME.tmp-HOST-PID-…`` (a partial copy) or ``.NAME.old-HOST-PID`` (the copy being
+    replaced) beside ``target`` for good. They are removed once their process is gone (checked
+    on this machine) or, when that cannot be checked, after :data:`STALE_AFTER_S`. When
+    ``target`` itself is missing, a replaced copy left behind is put back instead of removed:
+    it is the last complete one. Runs at every save and when a fine_tune run resumes.
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    removed = []
+    for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.*")):
+        rest = path.name[len(target.name) + 2 :]
+        if not rest.startswith(("tmp-", "old-")) or not path.is_dir():
+            continue
+        if not _is_stale(path, rest[4:]):
+            continue
+        if rest.startswith("old-") and not target.exists():
+            os.replace(path, target)
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def atomic_write_dir(target: Path, write) -> None:
-    """Call ``write(tmp_dir)`` then move ``tmp_dir`` to ``target``, replacing it safely."""
+    """Call ``write(tmp_dir)`` then move ``tmp_dir`` to ``target``, replacing it safely.
+
+    The temporary folders carry this process's host and id, so the next save sweeps the ones a
+    killed process left (:func:`sweep_stale_writes`).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    sweep_stale_writes(target)
+    owner = _owner_tag()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{owner}-", dir=target.parent))
     try:
         write(tmp)
         old = None
         if target.exists():
-            old = target.parent / f".{target.name}.old-{os.getpid()}"
+            old = target.parent / f".{target.name}.old-{owner}"
             if old.exists():
                 shutil.rmtree(old)
             os.replace(target, old)
@@ -515,6 +629,8 @@ def load_classifier(
         trust_remote_code=False,
         output_loading_info=True,
     )
+    from safetensors import SafetensorError
+
     try:
         with _quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
@@ -522,6 +638,8 @@ def load_classifier(
             if n_labels is not None and config_labels is None:
                 kwargs["num_labels"] = n_labels
             model, info = AutoModelForSequenceClassification.from_pretrained(source, **kwargs)
+    except SafetensorError as err:
+        raise OSError(_damaged_weights_message(source, local, err)) from None
     except OSError as err:
         if local:
             raise OSError(f"could not load the model in {source}: {err}") from None
@@ -555,6 +673,26 @@ def load_classifier(
             stacklevel=2,
         )
     return clf
+
+
+def _damaged_weights_message(source: str, local: bool, err: Exception) -> str:
+    """What to say when safetensors cannot read a model's weights: where, and what to do."""
+    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if not local:
+        return (
+            f"the cached weights of {source!r} are damaged or incomplete ({reason}): delete "
+            "the model's folder from the Hugging Face cache (~/.cache/huggingface/hub, or "
+            "$HF_HOME/hub) and load it again online"
+        )
+    files = sorted(p.name for p in Path(source).glob("*.safetensors")) or ["model.safetensors"]
+    where = ", ".join(str(Path(source) / name) for name in files)
+    return (
+        f"{where} is damaged or incomplete and cannot be read ({reason}): the file was cut "
+        "short (a full disk, an interrupted copy or download) or overwritten. Copy or save the "
+        "model again; for a fine_tune run folder, train it again or resume from its "
+        "checkpoints (fine_tune(..., output_dir=<run>, resume=True) or `interpkit train "
+        "--resume`)"
+    )
 
 
 def _peek_num_labels(source: str) -> int | None:

@@ -29,11 +29,18 @@ NEUTRAL_RGB = (255, 255, 255)
 #: Fonts and sizes used by every snippet (inline, so nothing depends on the page's CSS).
 FONT = "font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size: 14px"
 MUTED = "color: #555; font-size: 12px"
+#: A notice the reader must not miss (truncation, unknown tokens).
+NOTICE = "color: #b35900; font-size: 12px"
 
 
 def escape(value: object) -> str:
     """``html.escape(str(value), quote=True)``: safe in element text and in attribute values."""
     return html.escape(str(value), quote=True)
+
+
+def notice(message: str) -> str:
+    """A one-line warning for the reader (escaped), e.g. that the text was truncated."""
+    return f'<div class="interpkit-notice" style="{NOTICE}">{escape(message)}</div>'
 
 
 def format_score(value: float, digits: int = 3) -> str:

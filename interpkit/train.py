@@ -34,9 +34,12 @@ from .models import (
     as_text_list,
     atomic_write_dir,
     load_classifier,
+    sweep_stale_writes,
 )
 
 RUN_INFO = "interpkit.json"
+#: File in a checkpoint with the RNG state of the epoch's length-grouped batch order.
+SAMPLER_STATE = "interpkit_sampler.pt"
 CHECKPOINTS = "checkpoints"
 MODEL = "model"
 #: Settings of the demo model every notebook starts from: 0.827 test accuracy, about 7 minutes on
@@ -102,8 +105,10 @@ def _splits(dataset, eval_split):
 
 
 def _label_ids(classifier: Classifier, split, where: str) -> list[int]:
-    """The split's labels as the classifier's class ids, with clear errors for mismatches."""
+    """The split's labels as the classifier's class ids, matched by name; clear errors."""
     from datasets import ClassLabel
+
+    from .labels import class_indices
 
     missing = {"text", "label"} - set(split.column_names)
     if missing:
@@ -112,24 +117,40 @@ def _label_ids(classifier: Classifier, split, where: str) -> list[int]:
             f"'label' (it has {split.column_names})"
         )
     feature = split.features["label"]
-    values = list(split["label"])
-    if isinstance(feature, ClassLabel):
-        names = list(feature.names)
-        if tuple(names) != classifier.labels:
-            unknown = [n for n in names if n not in classifier.labels]
-            if unknown:
-                raise ValueError(
-                    f"unknown label name(s) {unknown} in the {where} split: the classifier's "
-                    f"labels are {list(classifier.labels)}; load it with "
-                    f"load_classifier(labels={names})"
-                )
-        return [classifier.label_id(names[v]) for v in values]
-    return [classifier.label_id(v) for v in values]
+    names = list(feature.names) if isinstance(feature, ClassLabel) else None
+    if names is not None:
+        unknown = [n for n in names if not _is_class(classifier, n)]
+        if unknown:
+            raise ValueError(
+                f"unknown label name(s) {unknown} in the {where} split: the classifier's labels "
+                f"are {list(classifier.labels)}; load it with load_classifier(labels={names}) "
+                f"(command line: --labels {','.join(names)})"
+            )
+    return class_indices(
+        classifier.labels, list(split["label"]), names, where=f"the {where} split"
+    ).tolist()
+
+
+def _is_class(classifier: Classifier, name: str) -> bool:
+    from .labels import class_index
+
+    try:
+        class_index(classifier.labels, name)
+    except ValueError:
+        return False
+    return True
 
 
 def _tokenize(classifier: Classifier, split, where: str, limit=None, seed=0):
     from datasets import Dataset
 
+    if len(split) == 0:
+        fix = (
+            "give it labelled texts (check the file or filter that made it)"
+            if where == "train"
+            else "give it labelled texts, or pass eval_split=None to skip evaluation"
+        )
+        raise ValueError(f"the {where} split is empty (0 rows): {fix}")
     if limit is not None:
         if limit < 1:
             raise ValueError(f"max examples must be positive, got {limit}")
@@ -158,10 +179,87 @@ def _compute_metrics(eval_pred) -> dict[str, float]:
 # --------------------------------------------------------------------------- the trainer
 
 
+def _replayable_sampler_class():
+    """transformers' length-grouped sampler, made exact under resume.
+
+    transformers draws each epoch's length-grouped order from the global torch RNG (its
+    sampler gets no generator), so a run resumed in the middle of epoch 2 or later drew another
+    order than the uninterrupted run did and skipped the wrong batches. This sampler draws
+    exactly as transformers does (the same order, so the same trained weights, as before) and
+    records the RNG state of each draw; the checkpoint stores it (:data:`SAMPLER_STATE`) and a
+    resumed run replays that epoch's order from it.
+    """
+    import torch
+    from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
+
+    class ReplayableLengthGroupedSampler(LengthGroupedSampler):
+        def __init__(self, batch_size: int, lengths: list[int], preset: dict | None = None):
+            super().__init__(batch_size, lengths=lengths)
+            self.epoch = 0
+            self.preset = preset  # {"epoch", "rng_state"} of the checkpoint resumed from
+            self.drawn: tuple[int, torch.Tensor] | None = None  # (epoch, RNG state) of last draw
+
+        def set_epoch(self, epoch: int) -> None:
+            self.epoch = int(epoch)
+
+        def __iter__(self):
+            if self.preset is not None and int(self.preset["epoch"]) == self.epoch:
+                state = self.preset["rng_state"]
+                generator = torch.Generator()
+                generator.set_state(state)
+                indices = get_length_grouped_indices(
+                    self.lengths, self.batch_size, generator=generator
+                )
+            else:  # as transformers does: from the global RNG, which the checkpoint restores
+                state = torch.random.get_rng_state()
+                indices = get_length_grouped_indices(self.lengths, self.batch_size)
+            self.drawn = (self.epoch, state)
+            return iter(indices)
+
+        def state(self) -> dict | None:
+            if self.drawn is None:
+                return None
+            epoch, state = self.drawn
+            return {
+                "epoch": epoch,
+                "rng_state": state,
+                "n": len(self.lengths),
+                "batch_size": self.batch_size,
+            }
+
+    return ReplayableLengthGroupedSampler
+
+
+def _load_sampler_state(checkpoint: str | None, n: int, batch_size: int) -> dict | None:
+    """The sampler state a checkpoint stored, if it matches this run's data and batch size."""
+    import torch
+
+    if checkpoint is None:
+        return None
+    path = Path(checkpoint) / SAMPLER_STATE
+    if not path.is_file():
+        return None  # a checkpoint of an older interpkit: the order is drawn afresh
+    state = torch.load(path, weights_only=True)
+    if state.get("n") != n or state.get("batch_size") != batch_size:
+        warnings.warn(
+            f"{path} was saved for {state.get('n')} examples in batches of "
+            f"{state.get('batch_size')}, this run has {n} in batches of {batch_size}: the "
+            "resumed epoch's batch order is drawn afresh (the data or batch size changed)",
+            stacklevel=4,
+        )
+        return None
+    return state
+
+
 def _trainer_class():
-    """A Trainer whose checkpoints appear atomically (a crash never leaves a half checkpoint)."""
+    """A Trainer whose checkpoints appear atomically (a crash never leaves a half checkpoint)
+    and whose length-grouped batch order survives a resume."""
+    import torch
     from transformers import Trainer
+    from transformers.trainer_pt_utils import LengthGroupedSampler
     from transformers.trainer_utils import rotate_checkpoints
+
+    replayable = _replayable_sampler_class()
 
     class AtomicCheckpointTrainer(Trainer):
         _staging: str | None = None
@@ -169,6 +267,19 @@ def _trainer_class():
         #: attribution penalty; evaluation always reports the plain cross-entropy.
         interpkit_loss = None
         _parts: dict | None = None
+        #: The checkpoint this run resumes from (fine_tune sets it before train()).
+        interpkit_resume: str | None = None
+        _sampler = None
+
+        def _get_train_sampler(self, train_dataset=None):
+            sampler = super()._get_train_sampler(train_dataset)
+            if type(sampler) is not LengthGroupedSampler:
+                return sampler  # the random sampler is seeded per epoch by accelerate already
+            preset = _load_sampler_state(
+                self.interpkit_resume, len(sampler.lengths), sampler.batch_size
+            )
+            self._sampler = replayable(sampler.batch_size, sampler.lengths, preset)
+            return self._sampler
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             extra = self.interpkit_loss
@@ -207,6 +318,9 @@ def _trainer_class():
             self._barrier()
             if self.args.should_save:
                 name = f"checkpoint-{self.state.global_step}"
+                sampler_state = self._sampler.state() if self._sampler is not None else None
+                if sampler_state is not None:
+                    torch.save(sampler_state, os.path.join(staging, name, SAMPLER_STATE))
                 final = os.path.join(run_dir, name)
                 if os.path.exists(final):
                     shutil.rmtree(final)
@@ -238,19 +352,49 @@ def cpu_has_native_bf16() -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
+#: Environment variable that ``precision="auto"`` obeys: ``fp32``, ``bf16`` or ``fp16``.
+PRECISION_ENV = "INTERPKIT_PRECISION"
+_PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def precision_from_env() -> str | None:
+    """The precision ``$INTERPKIT_PRECISION`` imposes on ``precision="auto"`` (None: unset).
+
+    A machine with native bf16 can then stand in for one without (``INTERPKIT_PRECISION=fp32``,
+    as ``benchmarks/notebook_series.py --binder`` does), with no change to the notebooks.
+    Empty or ``auto`` means unset; anything else is an error, not a silent fallback.
+    """
+    value = os.environ.get(PRECISION_ENV, "").strip().lower()
+    if value in ("", "auto"):
+        return None
+    if value not in _PRECISIONS:
+        raise ValueError(
+            f"{PRECISION_ENV}={os.environ[PRECISION_ENV]!r} is not a precision: set it to "
+            f"{', '.join(_PRECISIONS)} (or unset it to let precision='auto' decide)"
+        )
+    return value
+
+
 def _precision(precision: str, on_cpu: bool) -> dict[str, bool]:
-    """Trainer flags for the precision asked for: mixed bf16/fp16 or plain fp32."""
+    """Trainer flags for the precision asked for: mixed bf16/fp16 or plain fp32.
+
+    ``"auto"`` follows ``$INTERPKIT_PRECISION`` when it is set, else the hardware: bf16 (or
+    fp16) on CUDA, bf16 on a CPU that computes it natively, fp32 otherwise.
+    """
     import torch
 
-    if precision not in ("auto", "fp32", "bf16", "fp16"):
+    if precision not in ("auto", *_PRECISIONS):
         raise ValueError(f"precision must be 'auto', 'fp32', 'bf16' or 'fp16', got {precision!r}")
+    source = f"precision={precision!r}"
+    if precision == "auto" and (forced := precision_from_env()) is not None:
+        precision, source = forced, f"{PRECISION_ENV}={forced}"
     if precision == "auto":
         if on_cpu:
             return {"bf16": cpu_has_native_bf16(), "fp16": False}
         bf16 = torch.cuda.is_bf16_supported()
         return {"bf16": bf16, "fp16": not bf16}
     if precision == "fp16" and on_cpu:
-        raise ValueError("precision='fp16' needs a CUDA GPU: use 'auto', 'bf16' or 'fp32' on CPU")
+        raise ValueError(f"{source} needs a CUDA GPU: use 'auto', 'bf16' or 'fp32' on CPU")
     return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
 
 
@@ -334,7 +478,11 @@ def fine_tune(
     Parameters
     ----------
     classifier : Classifier
-        Its model is trained in place; afterwards it predicts with the new weights.
+        Its model is trained in place; afterwards it predicts with the new weights. Labels are
+        matched by name, in any order. An untrained head takes the training split's class
+        names, unless names were given (``load_classifier(labels=...)``): those are kept, and a
+        data class they lack is an error that names both lists (a silent rename could swap
+        classes).
     dataset : datasets.DatasetDict or Dataset
         ``text`` and ``label`` columns; the ``eval_split`` split is evaluated each epoch.
     output_dir : path, optional
@@ -350,14 +498,19 @@ def fine_tune(
         Same seed on the CPU gives identical metrics.
     precision : {"auto", "fp32", "bf16", "fp16"}
         "auto": bf16 (or fp16) mixed precision on CUDA; on the CPU bf16 where the processor
-        computes it natively (AVX512-BF16/AMX: about 1.7x faster here), else fp32.
+        computes it natively (AVX512-BF16/AMX: about 1.7x faster here), else fp32. The
+        ``INTERPKIT_PRECISION`` environment variable (fp32, bf16, fp16) overrides "auto".
     group_by_length : bool, default True
-        Batch texts of similar length together (less padding: about 2x faster here).
+        Batch texts of similar length together (less padding: about 2x faster here). The
+        order of each epoch is recorded in the checkpoints, so a resumed run sees the same
+        batches as an uninterrupted one.
     save_steps : int, optional
         Checkpoint every this many steps (default: at the end of each epoch).
     resume : bool
         Continue from the last checkpoint in ``output_dir/checkpoints`` (optimizer, scheduler,
-        RNG and data position included). With no checkpoint there, training starts afresh.
+        RNG, batch order and data position included: the final weights are bit-identical to an
+        uninterrupted run's on the same machine). With no checkpoint there, training starts
+        afresh. Folders a run killed while saving its model left are removed.
     l1, l2 : float, default 0
         Add ``l1 * sum |w| + l2 * sum w**2`` over the weights ``penalty_on`` selects
         ("all" weight matrices, "encoder", "head", or a callable ``(name, param) -> bool``);
@@ -431,6 +584,7 @@ def fine_tune(
         run_dir = Path(output_dir).expanduser().resolve()
     ckpt_dir = run_dir / CHECKPOINTS
     ckpt_dir.mkdir(parents=True, exist_ok=True)
+    sweep_stale_writes(run_dir / MODEL)  # what a run killed while saving its model left
     resume_from = get_last_checkpoint(str(ckpt_dir)) if resume else None
     if resume and resume_from is None:
         warnings.warn(
@@ -479,6 +633,7 @@ def fine_tune(
         trainer.interpkit_loss = extra_loss
         if teacher is not None:
             teacher.model.to(trainer.args.device).eval()
+    trainer.interpkit_resume = resume_from
     if not progress:
         from transformers.trainer_callback import PrinterCallback
 
@@ -538,20 +693,36 @@ def fine_tune(
 
 
 def _adopt_label_names(classifier: Classifier, split) -> None:
-    """An untrained head takes the dataset's class names (so labels travel into checkpoints)."""
+    """An untrained head takes the dataset's class names (so labels travel into checkpoints),
+    unless the user named its classes: names given to ``load_classifier(labels=...)`` are kept
+    and the data is matched to them by name (any order); a data class they lack is an error
+    that names both lists, never a silent rename."""
     from datasets import ClassLabel
 
     feature = split.features.get("label")
     if classifier.head_is_trained or not isinstance(feature, ClassLabel):
         return
-    if len(feature.names) != classifier.num_labels:
+    names = list(feature.names)
+    if getattr(classifier, "labels_given", False):
+        unknown = [n for n in names if not _is_class(classifier, n)]
+        if unknown:
+            raise ValueError(
+                f"the classifier's labels {list(classifier.labels)} were given when it was "
+                f"loaded, but the train split's classes are {names} ({unknown} not among them): "
+                "interpkit does not rename classes you named. Load it with "
+                f"load_classifier(labels={names}) (command line: --labels {','.join(names)}), "
+                "or leave labels out to take the data's names"
+            )
+        return
+    if len(names) != classifier.num_labels:
         raise ValueError(
-            f"the dataset has {len(feature.names)} classes {feature.names} but the classifier has "
-            f"{classifier.num_labels}: load it with load_classifier(labels={feature.names})"
+            f"the dataset has {len(names)} classes {names} but the classifier has "
+            f"{classifier.num_labels}: load it with load_classifier(labels={names}) "
+            f"(command line: --labels {','.join(names)})"
         )
     from .models import _set_config_labels
 
-    classifier.labels = tuple(feature.names)
+    classifier.labels = tuple(names)
     _set_config_labels(classifier.model.config, classifier.labels)
 
 

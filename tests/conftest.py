@@ -35,3 +35,25 @@ def pytest_collection_modifyitems(config, items):
     model a second time (about 7 minutes on CI's 2 cores). The order inside each file is kept."""
     first = [item for item in items if item.path.name.startswith("01_")]
     items[:] = first + [item for item in items if item not in first]
+
+
+@pytest.fixture(scope="session")
+def base_model_dir(tmp_path_factory):
+    """A tiny BERT encoder saved without a classification head (like a hub base model)."""
+    from transformers import BertConfig, BertModel
+
+    from interpkit.testing import tiny_tokenizer
+
+    folder = tmp_path_factory.mktemp("base-encoder")
+    tokenizer = tiny_tokenizer()
+    config = BertConfig(
+        vocab_size=len(tokenizer.get_vocab()),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -83,3 +83,29 @@ def test_missing_model_and_usage_errors_exit_2(tmp_path):
     assert out.returncode == 2 and "--out" in out.stderr
     out = run_cli("audit", "--help")
     assert out.returncode == 0 and "exit" in out.stdout.lower() and "ece" in out.stdout
+
+
+def test_a_three_class_model_is_audited_with_skip_lines_and_label_map_opts_in(tmp_path):
+    from interpkit.testing import tiny_classifier
+
+    model = tiny_classifier(labels=("negative", "neutral", "positive")).save(tmp_path / "m")
+    rows = [
+        {"text": f"the film was {word} {i}", "label": label}
+        for i in range(12)
+        for label, word in (("negative", "bad"), ("neutral", "a"), ("positive", "good"))
+    ]
+    data = tmp_path / "three.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    args = ["audit", "--model", str(model), "--data", str(data), "--out", str(tmp_path / "r.html"),
+            "--steps", "behavioural,calibration", "--n-perturb", "10", "--no-progress",
+            "--json", str(tmp_path / "r.json")]  # fmt: skip
+    out = run_cli(*args)
+    assert out.returncode in (0, 1), out.stderr[-2000:]
+    assert "SKIP  MFT and DIR tests" in out.stdout and "label_map" in out.stdout
+    summary = json.loads((tmp_path / "r.json").read_text())["summary"]
+    assert not [r for r in summary if r["check"].startswith(("MFT:", "DIR:"))]
+    opted = run_cli(*args, "--label-map", "negative=negative", "--label-map", "positive=positive")
+    assert opted.returncode in (0, 1), opted.stderr[-2000:]
+    assert "SKIP" not in opted.stdout and "MFT: positive sentences" in opted.stdout
+    bad = run_cli(*args, "--label-map", "positive")
+    assert bad.returncode == 2 and "write ROLE=CLASS" in bad.stderr

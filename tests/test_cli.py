@@ -81,3 +81,74 @@ def test_user_errors_exit_2_with_one_line_and_no_traceback(tmp_path):
 def test_missing_required_argument_is_a_usage_error():
     out = run_cli("train")
     assert out.returncode == 2 and "--out" in out.stderr
+
+
+# --------------------------------------------------------------------------- issue 12.16
+
+
+@pytest.fixture
+def three_class_csv(tmp_path):
+    words = {"negative": "bad", "neutral": "film", "positive": "good"}
+    rows = [
+        {"text": f"the movie was {words[label]} {i}", "label": label}
+        for i in range(20)
+        for label in words
+    ]
+    path = tmp_path / "three.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("labels", [["--labels", "negative,neutral,positive"], []])
+def test_train_a_three_class_model_from_a_base_model(
+    tmp_path, base_model_dir, three_class_csv, capsys, labels
+):
+    """With --labels, or without (a base model's new head takes the data's classes)."""
+    run = tmp_path / "run"
+    code = main(["train", "--model", str(base_model_dir), "--data", str(three_class_csv),
+                 "--out", str(run), "--batch-size", "8", "--no-progress", *labels])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    info = json.loads((run / "model" / "interpkit.json").read_text())
+    assert info["labels"] == ["negative", "neutral", "positive"]
+    from interpkit import load_classifier
+
+    assert load_classifier(run, device="cpu").labels == ("negative", "neutral", "positive")
+
+
+def test_train_labels_that_do_not_match_the_data_exit_2_naming_both(
+    tmp_path, base_model_dir, three_class_csv
+):
+    out = run_cli("train", "--model", str(base_model_dir), "--data", str(three_class_csv),
+                  "--out", str(tmp_path / "run"), "--labels", "bad,meh,good")  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "['bad', 'meh', 'good']" in out.stderr
+    assert "['negative', 'neutral', 'positive']" in out.stderr
+    assert "--labels negative,neutral,positive" in out.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "audit"])
+def test_a_missing_data_file_fails_before_any_model_loads(tmp_path, monkeypatch, capsys, command):
+    """Issue 12.16: `train --data missing.csv` loaded the model first (7.7 s)."""
+    import interpkit.models
+    import interpkit.train
+
+    def never(*args, **kwargs):
+        raise AssertionError("a model was loaded before the data was checked")
+
+    monkeypatch.setattr(interpkit.models, "load_classifier", never)
+    monkeypatch.setattr(interpkit.train, "demo_classifier", never)
+    missing = str(tmp_path / "missing.csv")
+    code = main([command, "--data", missing, "--out", str(tmp_path / "out.html")])
+    assert code == 2
+    assert f"no data file at {missing!r}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "audit", "predict"])
+def test_a_missing_model_folder_is_explained_in_command_line_words(tmp_path, command):
+    extra = ["hello"] if command == "predict" else ["--out", str(tmp_path / "o")]
+    out = run_cli(command, "--model", "/no/such/model", *extra)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "no model folder at '/no/such/model' (--model)" in out.stderr
+    assert "None" not in out.stderr  # no Python advice on the command line
+    default = "leave --model out" if command == "train" else "'demo' (the default)"
+    assert default in out.stderr

@@ -130,3 +130,79 @@ def test_sst2_code_path_on_a_local_copy_of_glue(tmp_path):
 def test_sst2_unreachable_gives_clear_error(tmp_path):
     with pytest.raises(OSError, match="could not load GLUE SST-2"):
         load_dataset("sst2", source=tmp_path / "no-such-copy")
+
+
+# --------------------------------------------------------------------------- issue 12: bad files
+
+
+def _labels_csv(path, values, n=60):
+    rows = [{"text": f"text number {i}", "label": values[i % len(values)]} for i in range(n)]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("values", [[0.2, 0.7], [0.5, 1.5], [0.25, 1, 2]])
+def test_fractional_numeric_labels_are_refused_never_collapsed(tmp_path, values):
+    """0.2/0.7 used to load as names ['0.2', '0.7'] with every row label 1; 0.5/1.5 as
+    negative/positive."""
+    path = _labels_csv(tmp_path / "scores.csv", values)
+    with pytest.raises(ValueError, match=r"non-integer numbers \(0\.\d+.*bucket the scores"):
+        load_dataset(str(path))
+
+
+@pytest.mark.parametrize(
+    "values, names",
+    [
+        ([0.0, 1.0], ["negative", "positive"]),  # whole numbers written as floats: as today
+        ([0, 1], ["negative", "positive"]),
+        ([1, 2, 3], ["1", "2", "3"]),
+        ([3.0, 1.0, 2.0], ["1", "2", "3"]),
+    ],
+)
+def test_whole_number_labels_keep_one_class_per_value(tmp_path, values, names):
+    path = _labels_csv(tmp_path / "ints.csv", values)
+    ds = load_dataset(str(path))
+    assert ds["train"].features["label"].names == names
+    frame = pd.concat([ds[s].to_pandas() for s in ds])
+    raw = pd.read_csv(path).set_index("text")["label"]
+    value_of = {"negative": 0, "positive": 1} if "negative" in names else {n: int(n) for n in names}
+    for text, label in zip(frame["text"], frame["label"], strict=True):
+        assert raw[text] == value_of[names[label]]  # every row keeps its own class
+
+
+def test_tiny_empty_and_header_only_files_say_what_is_wrong(tmp_path):
+    three = tmp_path / "three.csv"
+    three.write_text("text,label\na good film,1\na bad film,0\nfine,1\n")
+    with pytest.raises(ValueError, match=r"three\.csv has too few rows .*at least about 10 rows"):
+        load_dataset(str(three))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match=r"empty\.csv is empty: .*'text' and 'label'"):
+        load_dataset(str(empty))
+    blank = tmp_path / "blank.csv"
+    blank.write_text("\n\n")
+    with pytest.raises(ValueError, match=r"blank\.csv has no header and no rows"):
+        load_dataset(str(blank))
+    header = tmp_path / "header.csv"
+    header.write_text("text,label\n")
+    with pytest.raises(ValueError, match=r"header\.csv has a header but no rows"):
+        load_dataset(str(header))
+
+
+def test_rows_without_text_or_label_are_dropped_with_a_count(tmp_path):
+    from interpkit.data import DroppedRowsWarning
+
+    rows = [{"text": f"text number {i}", "label": i % 2} for i in range(60)]
+    rows[3]["text"] = None
+    rows[10]["text"] = "   "
+    rows[20]["label"] = None
+    path = tmp_path / "gaps.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    with pytest.warns(DroppedRowsWarning, match=r"3 of 60 rows left out, 2 with no text and 1 "
+                      r"with no label \(data rows 4, 11, 21"):  # fmt: skip
+        ds = load_dataset(str(path))
+    assert sum(len(v) for v in ds.values()) == 57
+    nothing = tmp_path / "nothing.csv"
+    pd.DataFrame({"text": [None, None], "label": [1, 0]}).to_csv(nothing, index=False)
+    with pytest.warns(DroppedRowsWarning), pytest.raises(ValueError, match="none of its 2 rows"):
+        load_dataset(str(nothing))

@@ -1,12 +1,17 @@
 """Explainers: one contract test over every registered method, then method-specific checks.
 
-Everything runs on a tiny random BERT whose weights are re-drawn with a larger spread
-(``lively``), so that outputs and attributions are far from float noise; only the sentiment
-checks at the end use the real fine-tuned demo model.
+Everything runs on tiny random models whose weights are re-drawn with a larger spread
+(``lively``), so that outputs and attributions are far from float noise: BERT for most checks,
+and the contract test over every tokenizer family interpkit supports (``ARCHITECTURES``:
+WordPiece, byte-level BPE, SentencePiece-style Unigram). Only the sentiment checks at the end
+use the real fine-tuned demo model.
 """
 
 import copy
+import functools
 import html
+import itertools
+import math
 import re
 import types
 import warnings
@@ -16,11 +21,24 @@ import pytest
 import torch
 
 import interpkit
-from interpkit import Explanation, TruncationWarning, get_explainer, list_explainers
+from interpkit import (
+    Explanation,
+    TruncationWarning,
+    UnknownTokensWarning,
+    get_explainer,
+    list_explainers,
+)
 from interpkit.explainers import base as explainer_base
 from interpkit.explainers.attention import aggregate_layers, drop_special, rollout
-from interpkit.explainers.base import group_words
-from interpkit.testing import tiny_classifier
+from interpkit.explainers.base import WORD_PATTERN, group_words
+from interpkit.testing import (
+    ARCHITECTURES,
+    NEGATIVE,
+    POSITIVE,
+    KeywordClassifier,
+    keyword_classifier,
+    tiny_classifier,
+)
 
 TEXT = "a good film, but the plot was dull"
 HOSTILE = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>"]
@@ -35,15 +53,21 @@ FAST = {
 }
 
 
-def lively_classifier(labels=("negative", "positive")):
-    """tiny_classifier() with weights drawn at std 0.5: outputs vary between texts."""
-    clf = tiny_classifier(labels=labels)
+def lively_classifier(labels=("negative", "positive"), architecture="bert", std=0.5, **kwargs):
+    """tiny_classifier() with weights drawn at std ``std``: outputs vary between texts."""
+    clf = tiny_classifier(labels=labels, architecture=architecture, **kwargs)
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for module in clf.model.modules():
             if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
-                module.weight.normal_(0.0, 0.5, generator=gen)
+                module.weight.normal_(0.0, std, generator=gen)
     return clf
+
+
+@functools.cache
+def lively_of(architecture: str):
+    """One lively classifier per architecture for the whole session (tests do not change it)."""
+    return lively_classifier(architecture=architecture)
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +93,9 @@ def grouped(e: Explanation) -> np.ndarray:
 
 @pytest.mark.filterwarnings("ignore:DeepLift scores sum:RuntimeWarning")  # tested below
 @pytest.mark.parametrize("method", list_explainers())
-def test_every_explainer_keeps_the_contract(method, lively):
-    clf = lively
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_every_explainer_keeps_the_contract(architecture, method):
+    clf = lively_of(architecture)
     options = FAST.get(method, {})
     explainer = get_explainer(method)(clf, **options)
     assert explainer.classifier is clf
@@ -87,6 +112,10 @@ def test_every_explainer_keeps_the_contract(method, lively):
     assert e.words == ["a", "good", "film", ",", "but", "the", "plot", "was", "dull"]
     assert np.all(np.isfinite(e.scores)) and np.all(np.isfinite(e.word_scores))
     np.testing.assert_allclose(e.word_scores, grouped(e), rtol=1e-9, atol=1e-12)
+    # every token but the special ones counts in a word (whitespace-only tokens included)
+    special = np.array(clf.tokenizer.get_special_tokens_mask(ids, already_has_special_tokens=True))
+    assert [w is None for w in e.token_to_word] == special.astype(bool).tolist()
+    assert e.word_scores.sum() == pytest.approx(e.scores[special == 0].sum(), abs=1e-9)
     assert e.word_rule == "sum"
     # what was explained, how and how long
     assert e.method == method and e.params == params and e.seconds > 0
@@ -103,6 +132,7 @@ def test_every_explainer_keeps_the_contract(method, lively):
 
     # hostile text shows as text in every HTML path
     hostile = explainer.explain(f"a good {HOSTILE[0]} film {HOSTILE[1]}")
+    assert all(w == w.strip() and w for w in hostile.words)  # no whitespace in any word
     for snippet in (
         hostile.to_html(),
         hostile.to_html(level="token"),
@@ -301,10 +331,125 @@ def test_word_grouping_merges_pieces_and_keeps_contractions():
     text = "wonderfully don't"
     offsets = [(0, 0), (0, 9), (9, 11), (12, 15), (15, 16), (16, 17), (0, 0)]
     special = [True, False, False, False, False, False, True]
-    words, spans, t2w = group_words(text, offsets, special)
+    words, spans, t2w, token_offsets = group_words(text, offsets, special)
     assert words == ["wonderfully", "don't"]
     assert spans == [(0, 11), (12, 17)]
     assert t2w == [None, 0, 0, 1, 1, 1, None]
+    assert token_offsets == offsets  # nothing to strip
+
+
+def test_word_grouping_strips_spaces_and_keeps_every_token_in_a_word():
+    # DeBERTa-v2 style spans include the space before a piece ("▁funny" covers " funny"); a
+    # standalone "▁" covers a space only; RoBERTa's standalone "Ġ" is zero-width; a trailing
+    # whitespace token has no word after it.
+    text = "so  funny\tand "
+    offsets = [(0, 0), (0, 2), (2, 3), (3, 9), (9, 9), (9, 13), (13, 14), (0, 0)]
+    special = [True, False, False, False, False, False, False, True]
+    words, spans, t2w, token_offsets = group_words(text, offsets, special)
+    assert words == ["so", "funny", "and"]
+    assert spans == [(0, 2), (4, 9), (10, 13)]
+    # a whitespace-only token belongs to the next word (the last one at the end of the text)
+    assert t2w == [None, 0, 1, 1, 2, 2, 2, None]
+    assert token_offsets == [(0, 0), (0, 2), (4, 4), (4, 9), (10, 10), (10, 13), (13, 13), (0, 0)]
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_words_never_carry_whitespace_on_any_tokenizer(architecture):
+    clf = lively_of(architecture)
+    text = "so  funny\tand <b>moving</b>, not dull "
+    e = interpkit.explain(clf, text, method="integrated_gradients", n_steps=8)
+    assert e.words == [
+        "so", "funny", "and", "<", "b", ">", "moving", "<", "/", "b", ">", ",", "not", "dull",
+    ]  # fmt: skip
+    for word, (start, end) in zip(e.words, e.word_spans, strict=True):
+        assert text[start:end] == word
+    ids = clf.tokenizer(text)["input_ids"]
+    special = clf.tokenizer.get_special_tokens_mask(ids, already_has_special_tokens=True)
+    for (start, end), w, is_special in zip(e.offsets, e.token_to_word, special, strict=True):
+        assert (w is None) == bool(is_special)  # every other token counts in a word ...
+        if w is not None:
+            assert e.word_spans[w][0] <= start <= end <= e.word_spans[w][1]
+    # ... so the word scores add up to every non-special token's score
+    content = [w is not None for w in e.token_to_word]
+    assert e.word_scores.sum() == pytest.approx(e.scores[content].sum(), abs=1e-9)
+
+
+def test_global_importance_counts_a_word_once_whatever_the_spaces_around_it():
+    clf = lively_of("deberta-v2")  # its offsets include the space before a word
+    texts = ["so funny", "it was  funny", "funny\tand moving"]
+    explanations = [interpkit.explain(clf, t, method="random", target=1) for t in texts]
+    g = interpkit.global_importance(clf, explanations=explanations, min_count=1)
+    funny = g.frame[g.frame["word"].str.strip() == "funny"]
+    assert funny["word"].tolist() == ["funny"] and funny["count"].tolist() == [3]
+
+
+# --------------------------------------------------------------------------- CJK
+
+CHINESE = "这部电影非常好看"
+JAPANESE = "この映画はとても面白い"
+#: Japanese the way BERT's basic tokenizer splits it: ideographs alone, kana runs whole.
+JAPANESE_WORDS = ["この", "映", "画", "はとても", "面", "白", "い"]
+
+
+def test_word_pattern_splits_cjk_ideographs_as_bert_does():
+    def words(text):
+        return [m.group() for m in WORD_PATTERN.finditer(text)]
+
+    assert words(CHINESE) == list(CHINESE)
+    assert words(JAPANESE) == JAPANESE_WORDS
+    assert words("我爱it, don't stop!") == ["我", "爱", "it", ",", "don't", "stop", "!"]
+    assert words("한국어 영화 좋아요") == ["한국어", "영화", "좋아요"]  # Hangul: as BERT, by spaces
+    assert words("𠀀𠀁") == ["𠀀", "𠀁"]  # Extension B, beyond the Basic Multilingual Plane
+    # BERT's own normaliser and pre-tokenizer (in tokenizers) split these texts the same way
+    backend = tiny_classifier().tokenizer.backend_tokenizer
+    for text in (CHINESE, JAPANESE, "我爱it, 好看!"):
+        normalized = backend.normalizer.normalize_str(text)
+        assert [w for w, _ in backend.pre_tokenizer.pre_tokenize_str(normalized)] == words(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected", [(CHINESE, list(CHINESE)), (JAPANESE, JAPANESE_WORDS)], ids=["zh", "ja"]
+)
+def test_cjk_words_are_characters_for_every_method(text, expected):
+    clf = lively_classifier(extra_words=expected)  # a vocabulary that knows these characters
+    e = interpkit.explain(clf, text, method="random")
+    assert e.words == expected and e.unknown_fraction == 0
+    assert sorted({w for w in e.token_to_word if w is not None}) == list(range(len(expected)))
+    lime = interpkit.explain(clf, text, method="lime", num_samples=300)
+    assert lime.word_scores.shape == (len(expected),) and np.count_nonzero(lime.word_scores) > 1
+    shap = interpkit.explain(clf, text, method="kernel_shap", target=1)
+    assert shap.word_scores.shape == (len(expected),)
+    assert abs(shap.diagnostics["efficiency_gap"]) < 1e-5
+
+
+# --------------------------------------------------------------------------- unknown tokens
+
+
+def test_a_mostly_unknown_text_is_flagged(lively):
+    for text in (CHINESE, "😀😀 🎬🍿"):  # the tiny BERT vocabulary knows neither
+        with pytest.warns(UnknownTokensWarning, match=r"unknown to the tokenizer \(\[UNK\]\)"):
+            e = interpkit.explain(lively, text, method="saliency")
+        assert e.mostly_unknown and e.unknown_fraction == 1.0
+        assert e.diagnostics["unknown_fraction"] == 1.0
+        assert "unknown to the tokenizer" in e.to_html()
+        assert Explanation.from_json(e.to_json()).mostly_unknown
+
+
+def test_some_unknown_tokens_are_recorded_without_alarm(lively):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownTokensWarning)
+        half = interpkit.explain(lively, "good 😀", method="saliency")  # 1 of 2: not "most"
+        clean = interpkit.explain(lively, TEXT, method="saliency")
+    assert half.unknown_fraction == 0.5 and not half.mostly_unknown
+    assert "unknown to the tokenizer" not in half.to_html()
+    assert clean.unknown_fraction == 0.0 and "unknown_fraction" not in clean.diagnostics
+
+
+def test_byte_level_bpe_has_no_unknown_tokens():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownTokensWarning)
+        e = interpkit.explain(lively_of("roberta"), CHINESE, method="random")
+    assert e.unknown_fraction == 0.0 and e.words == list(CHINESE)
 
 
 # --------------------------------------------------------------------------- gradients
@@ -343,6 +488,66 @@ def test_integrated_gradients_completeness(baseline, lively):
     assert e.scores[0] == e.scores[-1] == 0  # [CLS]/[SEP] are in the baseline too
     assert e.diagnostics["output"] == pytest.approx(f_x, abs=1e-5)
     assert e.diagnostics["baseline_output"] == pytest.approx(f_b, abs=1e-5)
+
+
+@functools.cache
+def moderate_of(architecture: str):
+    """Weights at std 0.2: a clear effect to explain, smooth enough for IG to converge."""
+    return lively_classifier(architecture=architecture, std=0.2)
+
+
+def _output_at_baseline(clf, text: str, baseline: str, target: int) -> float:
+    """p(target) of a forward pass at the baseline, computed here: the text's word embeddings
+    with the content tokens' replaced, and nothing else given (every model numbers the
+    positions of ``inputs_embeds`` as those of the real text)."""
+    enc = clf.tokenizer(text, return_tensors="pt")
+    ids = enc.pop("input_ids")
+    special = clf.tokenizer.get_special_tokens_mask(
+        ids[0].tolist(), already_has_special_tokens=True
+    )
+    content = ~torch.tensor(special, dtype=torch.bool)
+    embed = clf.model.get_input_embeddings()
+    with torch.no_grad():
+        if baseline == "zero":
+            words = embed(ids)
+            words[0, content] = 0.0
+        else:
+            base = ids.clone()
+            tok = clf.tokenizer
+            base[0, content] = tok.pad_token_id if baseline == "pad" else tok.mask_token_id
+            words = embed(base)
+        logits = clf.model(inputs_embeds=words, **enc).logits
+    return float(torch.softmax(logits, -1)[0, target])
+
+
+@pytest.mark.parametrize("baseline", ["pad", "mask", "zero"])
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_integrated_gradients_integrates_from_its_baseline_on_every_architecture(
+    architecture, baseline
+):
+    clf = moderate_of(architecture)
+    # DeBERTa-v3 style models add no position embedding before the LayerNorm: zero word
+    # embeddings put the path's start at LayerNorm's singular point (a zero vector), where
+    # the gradient is huge, so IG needs more steps there (delta 1e-7 at 1024 steps).
+    steps = 1024 if (architecture, baseline) == ("deberta-v2", "zero") else 256
+    coarse, fine = (
+        interpkit.explain(
+            clf, TEXT, method="integrated_gradients", baseline=baseline, n_steps=n, target=1
+        )
+        for n in (16, steps)
+    )
+    d = fine.diagnostics
+    # f(baseline) is that of a real forward pass at the start of the integrated path ...
+    assert d["baseline_output"] == pytest.approx(
+        _output_at_baseline(clf, TEXT, baseline, 1), abs=1e-6
+    )
+    assert d["output"] == pytest.approx(fine.probabilities[1], abs=1e-6)
+    effect = d["output"] - d["baseline_output"]
+    assert abs(effect) > 1e-3
+    # ... so the convergence delta is small next to the effect, and falls with n_steps
+    assert abs(d["convergence_delta"]) < 1e-2 * abs(effect)
+    assert abs(d["convergence_delta"]) <= abs(coarse.diagnostics["convergence_delta"]) + 1e-6
+    assert fine.scores.sum() == pytest.approx(effect + d["convergence_delta"], abs=1e-6)
 
 
 def test_integrated_gradients_contrast_completeness_three_classes(three_class):
@@ -406,6 +611,104 @@ def test_deeplift_reports_its_convergence_delta(lively):
     assert all(w.filename == __file__ for w in warned)  # points at the caller's line
 
 
+# --------------------------------------------------------------------------- IG's integration
+
+
+@pytest.fixture
+def integration_spy(monkeypatch):
+    """Records the integration rule of every Integrated Gradients computation."""
+    seen = []
+    ig_class = get_explainer("integrated_gradients")
+    original = ig_class._attribute
+
+    def spy(self, inputs, target, contrast, params):
+        seen.append(params["integration"])
+        return original(self, inputs, target, contrast, params)
+
+    monkeypatch.setattr(ig_class, "_attribute", spy)
+    return seen
+
+
+IG_OPTIONS = {"integration": "riemann_trapezoid", "n_steps": 4}
+
+
+def _through_every_entry_point(clf, options: dict) -> dict:
+    """Run each entry point that passes explainer options next to a method name."""
+    from interpkit.testing import tiny_dataset
+
+    ig = "integrated_gradients"
+    data = tiny_dataset(n_per_class=4)
+    return {
+        "evaluate_explanations": lambda: interpkit.evaluate_explanations(
+            clf, [TEXT], methods=[ig], options={ig: options}, progress=False
+        ),
+        "CompareView": lambda: interpkit.CompareView(
+            clf, TEXT, methods=[ig], options={ig: options}
+        ),
+        "compare_variants": lambda: interpkit.compare_variants(
+            {"tiny": clf}, data["test"], [TEXT], method=ig, options=options, progress=False
+        ),
+        "audit": lambda: interpkit.audit(
+            clf,
+            data,
+            steps=("robustness",),
+            n_perturb=4,
+            n_adversarial=1,
+            adversarial_method=ig,
+            explain_options=options,
+            progress=False,
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "entry", ["evaluate_explanations", "CompareView", "compare_variants", "audit"]
+)
+def test_integration_rule_reaches_ig_through_every_entry_point(entry, lively, integration_spy):
+    _through_every_entry_point(lively, IG_OPTIONS)[entry]()
+    assert integration_spy and set(integration_spy) == {"riemann_trapezoid"}
+
+
+@pytest.mark.parametrize(
+    "entry", ["evaluate_explanations", "CompareView", "compare_variants", "audit"]
+)
+def test_old_integration_option_name_still_works_where_options_travel_with_a_method(
+    entry, lively, integration_spy
+):
+    # before the rename: "got multiple values for keyword argument 'method'"
+    old = {"method": "riemann_trapezoid", "n_steps": 4}
+    with pytest.warns(DeprecationWarning, match="now called integration="):
+        _through_every_entry_point(lively, old)[entry]()
+    assert integration_spy and set(integration_spy) == {"riemann_trapezoid"}
+
+
+def test_global_importance_passes_the_integration_rule(lively, integration_spy):
+    g = interpkit.global_importance(
+        lively, [TEXT, "a dull film"], method="integrated_gradients", progress=False, **IG_OPTIONS
+    )
+    assert g.n_texts == 2 and integration_spy == ["riemann_trapezoid"] * 2
+
+
+def test_integrated_gradients_integration_option_and_its_old_name(lively):
+    ig_class = get_explainer("integrated_gradients")
+    ig = ig_class(lively, integration="riemann_trapezoid", n_steps=8)
+    assert ig.get_params()["integration"] == "riemann_trapezoid" and "method" not in ig.get_params()
+    e = ig.explain(TEXT, target=1)
+    assert e.params["integration"] == "riemann_trapezoid"
+    with pytest.warns(DeprecationWarning, match="pass integration='riemann_trapezoid'"):
+        old = ig_class(lively, method="riemann_trapezoid", n_steps=8)
+    assert old.get_params() == ig.get_params()
+    with pytest.warns(DeprecationWarning, match="now called integration="):
+        again = ig_class(lively, n_steps=8).explain(TEXT, target=1, method="riemann_trapezoid")
+    np.testing.assert_array_equal(again.scores, e.scores)
+    with pytest.raises(ValueError, match="pass integration= only"):
+        ig_class(lively).explain(TEXT, method="riemann_left", integration="riemann_right")
+    with pytest.raises(ValueError, match="integration must be one of"):
+        ig.explain(TEXT, integration="simpson")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nsteps'"):
+        ig_class(lively, nsteps=3)
+
+
 # --------------------------------------------------------------------------- shapley
 
 
@@ -423,6 +726,67 @@ def test_kernel_shap_seed(lively):
     c = interpkit.explain(lively, TEXT, method="kernel_shap", n_samples=60, seed=4)
     np.testing.assert_array_equal(a.word_scores, b.word_scores)
     assert not np.array_equal(a.word_scores, c.word_scores)
+
+
+def exact_shapley(value, n: int) -> np.ndarray:
+    """Shapley values of ``value`` (a function of a set of player indices) by brute force."""
+    phi = np.zeros(n)
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for coalition in itertools.combinations(others, size):
+                phi[i] += weight * (value({*coalition, i}) - value(set(coalition)))
+    return phi
+
+
+def test_kernel_shap_fits_the_words_only_so_its_scores_sum_to_the_effect(lively):
+    e = interpkit.explain(lively, TEXT, method="kernel_shap", target=1)  # 200 samples
+    d = e.diagnostics
+    effect = d["output"] - d["baseline_output"]
+    assert abs(effect) > 0.05
+    # no feature for [CLS]/[SEP] takes a share of the effect that belongs to no word
+    assert abs(d["efficiency_gap"]) < 1e-4 * abs(effect)
+    assert e.word_scores.sum() == pytest.approx(effect, abs=1e-4 * abs(effect))
+
+
+def test_shapley_methods_match_exact_values_of_a_keyword_model():
+    clf = keyword_classifier()  # p(positive) = sigmoid(2 × (positive - negative words))
+    keywords = KeywordClassifier(positive=POSITIVE, negative=NEGATIVE)
+    text = "a good film, but the plot was dull and boring"
+    words = interpkit.explain(clf, text, method="random").words
+
+    def p_positive(kept: set) -> float:  # absent words deleted from the text
+        kept_text = " ".join(words[i] for i in sorted(kept))
+        return 1.0 / (1.0 + math.exp(-2.0 * keywords.score(kept_text)))
+
+    exact = exact_shapley(p_positive, len(words))
+    assert exact[words.index("good")] > 0.2 and exact[words.index("dull")] < -0.2
+    assert np.count_nonzero(np.abs(exact) > 1e-12) == 3  # the other words are null players
+    for method, n_samples, tolerance in (("kernel_shap", 2000, 0.02), ("shap", 200, 0.01)):
+        e = interpkit.explain(clf, text, method=method, n_samples=n_samples, target=1)
+        np.testing.assert_allclose(e.word_scores, exact, atol=tolerance, err_msg=method)
+        assert abs(e.diagnostics["efficiency_gap"]) < 1e-4
+
+
+def test_kernel_shap_matches_exact_shapley_values_of_a_transformer(lively):
+    text = "a good film but dull"
+    words = interpkit.explain(lively, text, method="random").words
+    enc = lively.tokenizer(text, return_tensors="pt")
+    ids = enc["input_ids"][0]
+    t2w = interpkit.explain(lively, text, method="random").token_to_word
+
+    def p_positive(kept: set) -> float:  # absent words' tokens become [MASK]
+        masked = ids.clone()
+        for position, w in enumerate(t2w):
+            if w is not None and w not in kept:
+                masked[position] = lively.tokenizer.mask_token_id
+        return _prob(lively.model, 1, input_ids=masked[None], attention_mask=enc["attention_mask"])
+
+    exact = exact_shapley(p_positive, len(words))
+    e = interpkit.explain(lively, text, method="kernel_shap", n_samples=2000, target=1)
+    assert abs(e.diagnostics["efficiency_gap"]) < 1e-4
+    np.testing.assert_allclose(e.word_scores, exact, atol=0.1 * np.abs(exact).max())
 
 
 # --------------------------------------------------------------------------- attention
@@ -535,9 +899,21 @@ def test_lime_num_features_limits_the_weighted_words(lively):
 def test_lime_on_a_long_text_warns_once(lively):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        e = interpkit.explain(lively, LONG, method="lime", num_samples=50)
+        e = interpkit.explain(lively, LONG, method="lime", num_samples=100)
     assert sum(issubclass(w.category, TruncationWarning) for w in caught) == 1
     assert e.truncated
+
+
+def test_lime_refuses_too_few_samples_to_fit_its_surrogate(lively):
+    # TEXT has 9 words: 9 weights and an intercept need 10 samples (the text and 9 others)
+    for n in (1, 9):
+        with pytest.raises(ValueError, match=f"num_samples={n} is too few.*9 words.*at least 10"):
+            interpkit.explain(lively, TEXT, method="lime", num_samples=n)
+    e = interpkit.explain(lively, TEXT, method="lime", num_samples=10)
+    assert np.isfinite(e.diagnostics["r2"]) and np.any(e.word_scores != 0)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        interpkit.explain(lively, "good", method="lime", num_samples=1)
+    assert interpkit.explain(lively, "good", method="lime", num_samples=2).word_scores.shape == (1,)
 
 
 # --------------------------------------------------------------------------- random control

@@ -2,6 +2,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -234,3 +235,105 @@ def test_devices():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+# --------------------------------------------------------------------------- issue 12: damage
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.0001, 0.0])
+def test_a_damaged_weights_file_names_its_path_and_the_fix(tmp_path, tiny, keep):
+    """Issue 12.15: a cut safetensors file raised a raw SafetensorError."""
+    folder = tiny.save(tmp_path / "model")
+    weights = folder / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(OSError, match=r"model\.safetensors is damaged or incomplete") as info:
+        load_classifier(folder, device="cpu")
+    assert str(weights) in str(info.value) and "resume=True" in str(info.value)
+
+
+def _owned(parent, kind, pid, host=None):
+    from interpkit.models import _owner_tag
+
+    host = host or _owner_tag().split("-")[0]
+    suffix = f"-{pid}-x1y2" if kind == "tmp" else f"-{pid}"
+    folder = parent / f".model.{kind}-{host}{suffix}"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"partial")
+    return folder
+
+
+def test_stale_save_folders_are_swept_only_when_their_owner_is_gone(tmp_path):
+    from interpkit.models import STALE_AFTER_S, sweep_stale_writes
+
+    target = tmp_path / "model"
+    target.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # ended and reaped: its id no longer runs
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        gone = [_owned(tmp_path, "tmp", dead.pid), _owned(tmp_path, "old", dead.pid)]
+        kept = [_owned(tmp_path, "tmp", alive.pid), _owned(tmp_path, "tmp", os.getpid())]
+        # written by another machine or an older interpkit: judged by age only
+        elsewhere = _owned(tmp_path, "tmp", dead.pid, host="othermachine")
+        legacy_new = tmp_path / ".model.tmp-k3j4h5g6"
+        legacy_old = tmp_path / ".model.tmp-a1b2c3d4"
+        legacy_new.mkdir()
+        legacy_old.mkdir()
+        past = time.time() - STALE_AFTER_S - 60
+        os.utime(legacy_old, (past, past))
+        other_target = tmp_path / ".modelx.tmp-x-1-y"
+        other_target.mkdir()
+        removed = sweep_stale_writes(target)
+        assert sorted(removed) == sorted([*gone, legacy_old])
+        for folder in [*kept, elsewhere, legacy_new, other_target, target]:
+            assert folder.is_dir(), folder
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_a_save_killed_between_its_renames_gets_the_last_complete_model_back(tmp_path, tiny):
+    from interpkit.models import _owner_tag, sweep_stale_writes
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    # killed after 'model' was moved aside and before the new copy was moved in
+    host = _owner_tag().split("-")[0]
+    restored = tiny.save(tmp_path / "model").rename(tmp_path / f".model.old-{host}-{dead.pid}")
+    half = _owned(tmp_path, "tmp", dead.pid)
+    sweep_stale_writes(tmp_path / "model")
+    assert not restored.exists() and not half.exists()
+    again = load_classifier(tmp_path / "model", device="cpu")  # the previous model, complete
+    np.testing.assert_allclose(
+        again.predict_proba(["a good film"]), tiny.predict_proba(["a good film"]), atol=1e-6
+    )
+
+
+def test_the_next_save_sweeps_what_a_killed_save_left(tmp_path, tiny):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    half = _owned(tmp_path, "tmp", dead.pid)
+    tiny.save(tmp_path / "model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"], half
+
+
+@pytest.mark.parametrize("architecture", ["roberta", "xlm-roberta", "bert"])
+def test_max_length_leaves_out_unusable_position_slots(architecture):
+    from interpkit.testing import tiny_classifier
+
+    # A tokenizer without model_max_length (as built from vocabulary files alone): the limit
+    # comes from the model. RoBERTa and XLM-R have 514 position slots, of which positions
+    # 0 and 1 (padding_idx + 1) are never used for tokens: 512 fit.
+    clf = tiny_classifier(architecture=architecture, max_length=None)
+    assert clf.tokenizer.model_max_length > 10**6
+    slots = 514 if architecture != "bert" else 512
+    assert clf.model.config.max_position_embeddings == slots and clf.max_length == 512
+    long = "the film was good and the plot was fine but " * 70
+    assert len(clf.tokenizer(long)["input_ids"]) > 600
+    with pytest.warns(TruncationWarning, match="limit of 512 tokens"):
+        probs = clf.predict_proba([long, "a good film"])
+    assert probs.shape == (2, 2) and np.all(np.isfinite(probs))
+    with pytest.warns(TruncationWarning):
+        e = interpkit.explain(clf, long, method="saliency")
+    assert e.truncated and len(e.tokens) == 512 and np.all(np.isfinite(e.scores))

@@ -1,14 +1,30 @@
+import hashlib
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import transformers
+from datasets import ClassLabel, DatasetDict
 from transformers import TrainerCallback
 
 import interpkit
+from interpkit.models import UntrainedHeadWarning
 from interpkit.testing import tiny_classifier, tiny_dataset
-from interpkit.train import CHECKPOINTS, MODEL, RUN_INFO, demo_classifier, evaluate, fine_tune
+from interpkit.train import (
+    CHECKPOINTS,
+    MODEL,
+    RUN_INFO,
+    _label_ids,
+    demo_classifier,
+    evaluate,
+    fine_tune,
+)
 
 QUICK = dict(epochs=2, batch_size=8, learning_rate=1e-3, seed=3, progress=False)
 
@@ -103,6 +119,103 @@ def test_resume_after_an_interrupted_run_matches_an_uninterrupted_one(tmp_path, 
     np.testing.assert_allclose(resumed_clf.predict_proba(["a bad film", "the best"]), a, atol=1e-6)
 
 
+def _weights_sha256(run_dir):
+    return hashlib.sha256((run_dir / MODEL / "model.safetensors").read_bytes()).hexdigest()
+
+
+def test_resume_in_a_later_epoch_is_bit_exact_with_length_grouped_batches(tmp_path, tiny_data):
+    """Issue 12.12: transformers draws the length-grouped order from the global RNG, so a run
+    resumed in the middle of epoch 2 trained on other batches than the uninterrupted run."""
+    settings = dict(save_steps=3, group_by_length=True, **QUICK)  # 10 steps per epoch
+    fine_tune(tiny_classifier(seed=2), tiny_data, output_dir=tmp_path / "straight", **settings)
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(
+            tiny_classifier(seed=2),
+            tiny_data,
+            output_dir=tmp_path / "cut",
+            callbacks=[StopAtStep(14)],
+            **settings,
+        )
+    history = fine_tune(
+        tiny_classifier(seed=99), tiny_data, output_dir=tmp_path / "cut", resume=True, **settings
+    )
+    assert history.attrs["resumed_from"].endswith("checkpoint-12")  # epoch 2, 2 steps in
+    assert _weights_sha256(tmp_path / "cut") == _weights_sha256(tmp_path / "straight")
+    from interpkit.train import SAMPLER_STATE
+
+    checkpoints = list((tmp_path / "cut" / CHECKPOINTS).glob("checkpoint-*"))
+    assert checkpoints and all((c / SAMPLER_STATE).is_file() for c in checkpoints)
+
+
+KILLED_WHILE_SAVING = """
+import sys, time
+from pathlib import Path
+
+import interpkit.train as train
+from interpkit.testing import tiny_classifier, tiny_dataset
+
+real = train.atomic_write_dir
+
+
+def write_then_wait(target, write):
+    def slow(tmp):
+        write(tmp)  # the model is written into .model.tmp-..., not yet renamed into place
+        Path(sys.argv[2]).write_text(str(tmp))
+        time.sleep(600)
+
+    real(target, slow)
+
+
+train.atomic_write_dir = write_then_wait
+train.fine_tune(tiny_classifier(seed=2), tiny_dataset(), output_dir=sys.argv[1], save_steps=3,
+                epochs=2, batch_size=8, learning_rate=1e-3, seed=3, progress=False)
+"""
+
+
+def test_a_run_killed_while_saving_its_model_is_swept_and_resumes_exactly(tmp_path, tiny_data):
+    """Issue 12.13: SIGKILL during the final save left .model.tmp-* in the run folder for good."""
+    run, marker = tmp_path / "run", tmp_path / "saving"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_WHILE_SAVING, str(run), str(marker)])
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.exists(), "the child never reached the final save"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    left = [p.name for p in run.iterdir() if p.name.startswith(".model.")]
+    assert left and all(name.startswith(".model.tmp-") for name in left)
+    assert not (run / MODEL).exists()
+    settings = dict(save_steps=3, **QUICK)
+    history = fine_tune(
+        tiny_classifier(seed=99), tiny_data, output_dir=run, resume=True, **settings
+    )
+    assert history.attrs["resumed_from"].endswith("checkpoint-20")
+    assert [p.name for p in run.iterdir() if p.name.startswith(".model.")] == []
+    fine_tune(tiny_classifier(seed=2), tiny_data, output_dir=tmp_path / "straight", **settings)
+    assert _weights_sha256(run) == _weights_sha256(tmp_path / "straight")
+
+
+def test_the_length_grouped_order_is_the_one_transformers_draws():
+    """Recording the order changes nothing about it: the same weights as before the fix (the
+    demo model and the notebooks' numbers stay)."""
+    import torch
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    from interpkit.train import _replayable_sampler_class
+
+    lengths = [int(x) for x in np.random.default_rng(0).integers(3, 60, 500)]
+    torch.manual_seed(7)
+    expected = list(LengthGroupedSampler(8, lengths=lengths))
+    torch.manual_seed(7)
+    sampler = _replayable_sampler_class()(8, lengths)
+    assert list(sampler) == expected
+    replay = _replayable_sampler_class()(8, lengths, preset=sampler.state())
+    torch.manual_seed(123)  # another global state: the preset decides
+    assert list(replay) == expected
+
+
 def test_a_crash_while_saving_leaves_no_corrupted_checkpoint(tmp_path, tiny_data, monkeypatch):
     real = transformers.Trainer._save_rng_state
     calls = {"n": 0}
@@ -146,10 +259,48 @@ def test_subsets_and_no_eval(tiny, tiny_data):
     assert history["eval_accuracy"].isna().all()
 
 
-def test_untrained_head_adopts_dataset_label_names(tiny_data):
-    clf = tiny_classifier(labels=("neg", "pos"))
-    fine_tune(clf, tiny_data, **QUICK)
-    assert clf.labels == ("negative", "positive")
+def test_untrained_head_adopts_dataset_label_names(base_model_dir, tiny_data):
+    with pytest.warns(UntrainedHeadWarning):
+        clf = interpkit.load_classifier(base_model_dir, device="cpu")  # no labels given
+    assert clf.labels == ("negative", "positive") and not clf.labels_given
+    renamed = tiny_data.cast_column("label", ClassLabel(names=["neg", "pos"]))
+    fine_tune(clf, renamed, **QUICK)
+    assert clf.labels == ("neg", "pos")
+
+
+def test_labels_the_user_gave_are_never_silently_replaced(base_model_dir, tiny_data):
+    """Issue 12.14: an untrained head's labels=['bad', 'good'] became the data's names."""
+    with pytest.warns(UntrainedHeadWarning):
+        clf = interpkit.load_classifier(base_model_dir, labels=["bad", "good"], device="cpu")
+    with pytest.raises(
+        ValueError,
+        match=r"labels \['bad', 'good'\] were given .* classes are \['negative', 'positive'\]"
+        r".*--labels negative,positive",
+    ):
+        fine_tune(clf, tiny_data, **QUICK)
+    assert clf.labels == ("bad", "good")
+    # the same names in another order are kept, and the data is matched by name
+    with pytest.warns(UntrainedHeadWarning):
+        swapped = interpkit.load_classifier(
+            base_model_dir, labels=["positive", "negative"], device="cpu"
+        )
+    fine_tune(swapped, tiny_data, max_train_examples=16, eval_split=None, **QUICK)
+    assert swapped.labels == ("positive", "negative")
+    ids = _label_ids(swapped, tiny_data["test"], "test")
+    assert ids == [1 - y for y in tiny_data["test"]["label"]]
+
+
+def test_an_empty_split_is_named(tiny, tiny_data):
+    empty_train = DatasetDict(
+        {"train": tiny_data["train"].select([]), "validation": tiny_data["test"]}
+    )
+    with pytest.raises(ValueError, match=r"the train split is empty \(0 rows\)"):
+        fine_tune(tiny, empty_train, **QUICK)
+    empty_eval = DatasetDict(
+        {"train": tiny_data["train"], "validation": tiny_data["test"].select([])}
+    )
+    with pytest.raises(ValueError, match=r"the validation split is empty .*eval_split=None"):
+        fine_tune(tiny, empty_eval, **QUICK)
 
 
 @pytest.mark.parametrize(
@@ -277,9 +428,59 @@ def test_heap_fragmentation_limit_is_applied_on_linux():
     assert limit_heap_fragmentation() is sys.platform.startswith("linux")
 
 
-def test_auto_precision_on_cpu_follows_native_bf16():
+def test_auto_precision_on_cpu_follows_native_bf16(monkeypatch):
     from interpkit.train import _precision, cpu_has_native_bf16
+
+    monkeypatch.delenv("INTERPKIT_PRECISION", raising=False)
 
     assert _precision("auto", on_cpu=True) == {"bf16": cpu_has_native_bf16(), "fp16": False}
     assert _precision("fp32", on_cpu=True) == {"bf16": False, "fp16": False}
     assert _precision("bf16", on_cpu=True) == {"bf16": True, "fp16": False}
+
+
+@pytest.mark.parametrize(
+    "value, flags",
+    [
+        ("fp32", {"bf16": False, "fp16": False}),
+        ("bf16", {"bf16": True, "fp16": False}),
+        (" FP32 ", {"bf16": False, "fp16": False}),
+    ],
+)
+def test_precision_env_var_decides_auto(monkeypatch, value, flags):
+    from interpkit.train import _precision
+
+    monkeypatch.setenv("INTERPKIT_PRECISION", value)
+    assert _precision("auto", on_cpu=True) == flags
+    # an explicit precision is what the caller asked for: the variable does not touch it
+    assert _precision("bf16", on_cpu=True) == {"bf16": True, "fp16": False}
+    assert _precision("fp32", on_cpu=True) == {"bf16": False, "fp16": False}
+
+
+@pytest.mark.parametrize("value", ["", "auto"])
+def test_precision_env_var_unset_or_auto_keeps_hardware_choice(monkeypatch, value):
+    from interpkit.train import _precision, cpu_has_native_bf16
+
+    monkeypatch.setenv("INTERPKIT_PRECISION", value)
+    assert _precision("auto", on_cpu=True) == {"bf16": cpu_has_native_bf16(), "fp16": False}
+
+
+def test_precision_env_var_rejects_unknown_and_impossible_values(monkeypatch):
+    from interpkit.train import _precision
+
+    monkeypatch.setenv("INTERPKIT_PRECISION", "float32")
+    with pytest.raises(ValueError, match="INTERPKIT_PRECISION='float32'.*fp32, bf16, fp16"):
+        _precision("auto", on_cpu=True)
+    monkeypatch.setenv("INTERPKIT_PRECISION", "fp16")
+    with pytest.raises(ValueError, match="INTERPKIT_PRECISION=fp16 needs a CUDA GPU"):
+        _precision("auto", on_cpu=True)
+
+
+def test_fine_tune_auto_obeys_precision_env_var(tiny, tiny_data, tmp_path, monkeypatch):
+    """End to end: the saved run records the precision the variable imposed on "auto"."""
+    quick = dict(QUICK, epochs=1, max_train_examples=16, eval_split=None)
+    for value in ("bf16", "fp32"):
+        monkeypatch.setenv("INTERPKIT_PRECISION", value)
+        history = fine_tune(tiny, tiny_data, output_dir=tmp_path / value, **quick)
+        info = json.loads((Path(history.attrs["model_dir"]) / "interpkit.json").read_text())
+        assert info["settings"]["precision"] == "auto"
+        assert info["settings"]["mixed_precision"] == [value]

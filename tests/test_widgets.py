@@ -175,6 +175,34 @@ def test_attention_long_text_is_cut_for_display(clf):
     assert f"first {MAX_TOKENS} of 57 tokens shown" in view.output.value
 
 
+LONG = "the film was good and the plot was fine but " * 12  # > 64 tokens: truncated
+NOTICES = {
+    LONG: "truncated: the model saw only the first 64 tokens",
+    "这部电影非常好看": "100% of the tokens are unknown to the tokenizer ([UNK])",
+}
+
+
+@pytest.mark.filterwarnings("ignore::interpkit.TruncationWarning")
+@pytest.mark.filterwarnings("ignore::interpkit.UnknownTokensWarning")
+@pytest.mark.parametrize("text", list(NOTICES), ids=["truncated", "unknown"])
+def test_every_view_shows_truncation_and_unknown_token_notices(clf, text):
+    from interpkit.widgets import CompareView
+
+    views = [
+        AttentionView(clf, text),
+        AttentionView(clf, text, mode="rollout"),
+        SaliencyView(clf, text),
+        LimeView(clf, text, num_samples=LIME_SAMPLES),
+        CompareView(clf, text, methods=["saliency", "random"]),
+    ]
+    views[3].run()
+    for view in views:
+        for rendering in (view.output.value, view._repr_html_()):
+            assert html.escape(NOTICES[text]) in rendering, repr(view)
+    quiet = AttentionView(clf, TEXT)
+    assert "truncated" not in quiet._repr_html_() and "unknown to" not in quiet._repr_html_()
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

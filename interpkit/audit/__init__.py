@@ -5,6 +5,12 @@ calibration.
 ``.to_html(path)``, ``.to_json(path)``); each step is also a function that returns tidy
 pandas frames, for use on its own.
 
+Label sets: data review, robustness, the INV tests, slices and calibration run on any
+classifier (2, 3, 5 classes, topics). The built-in MFT and DIR tests, fairness and the
+out-of-domain sentiment sets need a negative and a positive class: a two-class
+negative/positive model has them, any other gets them through ``label_map=`` (see
+:mod:`interpkit.labels`), and without it they are reported as ``skipped``, with the reason.
+
 Example
 -------
 >>> import interpkit

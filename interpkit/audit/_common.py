@@ -11,7 +11,7 @@ tests share is predicted once.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,8 +36,6 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "ece": 0.05,  # expected calibration error (10 equal-width bins)
 }
 
-SENTIMENT = ("negative", "positive")
-
 
 def check_classifier(classifier) -> None:
     """Raise a clear error unless ``classifier`` has ``predict_proba`` and ``labels``."""
@@ -50,20 +48,6 @@ def check_classifier(classifier) -> None:
         )
     if len(classifier.labels) < 2:
         raise ValueError(f"a classifier needs at least two labels, got {classifier.labels!r}")
-
-
-def label_index(labels: Sequence[str], name: str, label_map: dict | None = None) -> int:
-    """Index of class ``name`` (after ``label_map``) in ``labels``, or a clear error."""
-    target = (label_map or {}).get(name, name)
-    if target in labels:
-        return list(labels).index(target)
-    lowered = [str(x).lower() for x in labels]
-    if str(target).lower() in lowered:
-        return lowered.index(str(target).lower())
-    raise ValueError(
-        f"the built-in tests expect a class named {name!r}, but the classifier's labels are "
-        f"{list(labels)}: pass label_map={{'{name}': '<your label>', ...}}"
-    )
 
 
 class Predictor:
@@ -145,6 +129,22 @@ class Check:
     detail: str = ""
     higher_is_better: bool = False
     examples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Why the check did not run (its status is then ``"skipped"``); empty when it ran.
+    skipped: str = ""
+
+    @classmethod
+    def skip(cls, name: str, section: str, reason: str) -> Check:
+        """A check that did not run, and why: reports list it instead of staying silent."""
+        return cls(
+            name=name,
+            section=section,
+            metric="not run",
+            value=float("nan"),
+            key="",
+            n=0,
+            detail=f"skipped: {reason}",
+            skipped=reason,
+        )
 
     def threshold(self, thresholds: dict) -> float | None:
         if self.name in thresholds:
@@ -152,7 +152,10 @@ class Check:
         return thresholds.get(self.key)
 
     def status(self, thresholds: dict) -> str:
-        """``"pass"``, ``"fail"``, ``"info"`` (no threshold) or ``"n/a"`` (no value)."""
+        """``"pass"``, ``"fail"``, ``"info"`` (no threshold), ``"n/a"`` (no value) or
+        ``"skipped"`` (did not run: see ``detail``)."""
+        if self.skipped:
+            return "skipped"
         limit = self.threshold(thresholds)
         value = float(self.value)
         if not math.isfinite(value):

@@ -2,6 +2,12 @@
 
 - **MFT** (minimum functionality): templated sentences with known labels (plain sentiment,
   intensifiers, negation, contrast "but"). A case fails when the prediction is wrong.
+
+A test's labels are classes of the classifier or the roles ``"negative"``/``"positive"``; a
+role stands for the classes :mod:`interpkit.labels` gives it (a two-class negative/positive
+model by itself, any other through ``label_map``, e.g. both ``positive`` and ``very_positive``
+of a 5-class model). The built-in MFTs and DIRs are labelled with roles, so they need such a
+pair; the INVs compare a prediction with itself and run on any label set.
 - **INV** (invariance): a change that must not matter (a typo, another name or place, a
   neutral sentence added, punctuation). A case fails when the predicted label changes.
 - **DIR** (directional expectation): a change with a known direction (a clearly positive or
@@ -31,7 +37,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ._common import Predictor, label_index
+from ..labels import target_indices
+from ._common import Predictor
 from .robustness import add_typo, strip_punctuation
 
 _SLOT = re.compile(r"\{([A-Za-z_]+?)(\d*)\}")
@@ -147,17 +154,17 @@ class MFT(BehaviouralTest):
         rows = []
         for text, expected in zip(self.texts, self.labels, strict=True):
             p = probs[text]
-            want = label_index(labels, expected, label_map)
+            want = target_indices(labels, expected, label_map)
             pred = int(p.argmax())
             rows.append(
                 {
                     "text": text,
                     "original": "",
-                    "expected": labels[want],
+                    "expected": _shown(labels, want, expected),
                     "predicted": labels[pred],
-                    "p_expected": float(p[want]),
+                    "p_expected": float(p[list(want)].sum()),
                     "change": np.nan,
-                    "passed": pred == want,
+                    "passed": pred in want,
                 }
             )
         return pd.DataFrame(rows)
@@ -268,23 +275,29 @@ class DIR(BehaviouralTest):
         return list(self.originals) + list(self.perturbed)
 
     def evaluate(self, probs, labels, label_map) -> pd.DataFrame:
-        k = label_index(labels, self.label, label_map)
+        k = list(target_indices(labels, self.label, label_map))
+        shown = _shown(labels, k, self.label)
         sign = 1.0 if self.direction == "up" else -1.0
         rows = []
         for orig, new in zip(self.originals, self.perturbed, strict=True):
-            change = float(probs[new][k] - probs[orig][k])
+            change = float(probs[new][k].sum() - probs[orig][k].sum())
             rows.append(
                 {
                     "text": new,
                     "original": orig,
-                    "expected": f"p({labels[k]}) {self.direction}",
+                    "expected": f"p({shown}) {self.direction}",
                     "predicted": labels[int(probs[new].argmax())],
-                    "p_expected": float(probs[new][k]),
+                    "p_expected": float(probs[new][k].sum()),
                     "change": change,
                     "passed": sign * change >= -self.tolerance,
                 }
             )
         return pd.DataFrame(rows)
+
+
+def _shown(labels, indices, name: str) -> str:
+    """How an expected label is shown: its one class's name, or the role for several classes."""
+    return labels[indices[0]] if len(indices) == 1 else str(name)
 
 
 # --------------------------------------------------------------------------- the built-in suite

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ..labels import ROLES, SentimentRoles, class_index, class_indices, find_sentiment_roles
 from ._common import Predictor
 
 NEGATION = re.compile(
@@ -55,17 +56,10 @@ def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
 
 def _label_ids(frame: pd.DataFrame, labels, names) -> np.ndarray:
     """Label column as class indices of the classifier (names given by ``names`` for ints)."""
-    values = frame["label"].tolist()
-    out = []
-    for v in values:
-        name = names[int(v)] if not isinstance(v, str) and names is not None else str(v)
-        if name not in labels:
-            raise ValueError(
-                f"label {name!r} of the data is not a class of the classifier {list(labels)}: "
-                "the data's label names must match the classifier's"
-            )
-        out.append(list(labels).index(name))
-    return np.array(out)
+    try:
+        return class_indices(labels, frame["label"].tolist(), names, where="the data")
+    except ValueError as err:
+        raise ValueError(f"{err}: the data's label names must match the classifier's") from None
 
 
 def slice_metrics(
@@ -113,11 +107,27 @@ def slice_metrics(
     return out
 
 
-def domain_metrics(classifier, domains: dict[str, pd.DataFrame], reference: str | None = None):
+def domain_metrics(
+    classifier,
+    domains: dict[str, pd.DataFrame],
+    reference: str | None = None,
+    label_map: dict | None = None,
+) -> pd.DataFrame:
     """Accuracy and macro-F1 per labelled set; ``drop`` = reference accuracy minus each set's.
 
-    ``domains`` maps a name to a frame with ``text`` and ``label`` (integer labels index the
-    classifier's labels). ``reference`` (default: the first set) is the in-domain set.
+    ``domains`` maps a name to a frame with ``text`` and ``label``; ``reference`` (default:
+    the first set) is the in-domain set. Integer labels index the classifier's labels; strings
+    are the roles ``"negative"``/``"positive"`` or class names.
+
+    When the classifier has negative and positive classes (a two-class negative/positive
+    model, or any label set with ``label_map``; see :mod:`interpkit.labels`), sets are scored by
+    sentiment polarity: a prediction is right when its class has the text's role, the columns
+    ``positive_share``/``negative_share`` (truth) and ``predicted_positive_share``/
+    ``predicted_negative_share`` say how often each role is true and predicted, and texts
+    whose true class has neither role (neutral) are left out (counted in
+    ``attrs["left_out"]``). Otherwise classes are compared as they are and the share columns
+    are NaN. Sentiment sets such as :func:`interpkit.data.load_out_of_domain` label 1 as
+    positive: give them as ``"negative"``/``"positive"`` when the classifier's order differs.
     """
     if not domains:
         raise ValueError("no domains given: pass {'name': frame with text and label, ...}")
@@ -125,32 +135,87 @@ def domain_metrics(classifier, domains: dict[str, pd.DataFrame], reference: str 
     reference = reference or next(iter(domains))
     if reference not in domains:
         raise ValueError(f"reference {reference!r} is not one of the domains {list(domains)}")
-    rows, errors = [], {}
+    roles = find_sentiment_roles(predictor.labels, label_map)
+    rows, errors, left_out = [], {}, {}
     for name, frame in domains.items():
-        texts = frame["text"].astype(str).tolist()
-        y_true = _label_ids(frame, predictor.labels, predictor.labels)
-        probs = predictor.predict_proba(texts)
-        y_pred = probs.argmax(axis=1)
-        acc, f1 = _scores(y_true, y_pred)
-        rows.append(
-            {
-                "domain": name,
-                "n": len(texts),
-                "positive_share": float(np.mean(y_true == len(predictor.labels) - 1)),
-                "predicted_positive_share": float(np.mean(y_pred == len(predictor.labels) - 1)),
-                "accuracy": acc,
-                "macro_f1": f1,
-            }
-        )
-        wrong = y_true != y_pred
-        errors[name] = frame.assign(
-            expected=[predictor.labels[i] for i in y_true],
-            predicted=[predictor.labels[i] for i in y_pred],
-            confidence=probs.max(axis=1),
-        )[wrong].reset_index(drop=True)
+        if roles is None:
+            row, wrong, kept = _class_scores(predictor, frame)
+        else:
+            row, wrong, kept = _polarity_scores(predictor, roles, frame)
+        rows.append({"domain": name, **row})
+        errors[name] = wrong
+        left_out[name] = len(frame) - kept
     out = pd.DataFrame(rows)
     ref = float(out.loc[out["domain"] == reference, "accuracy"].iloc[0])
     out["drop"] = ref - out["accuracy"]
     out.attrs["reference"] = reference
     out.attrs["errors"] = errors
+    out.attrs["left_out"] = left_out
     return out
+
+
+def _class_scores(predictor: Predictor, frame: pd.DataFrame):
+    texts = frame["text"].astype(str).tolist()
+    y_true = _label_ids(frame, predictor.labels, predictor.labels)
+    probs = predictor.predict_proba(texts)
+    y_pred = probs.argmax(axis=1)
+    acc, f1 = _scores(y_true, y_pred)
+    row = {"n": len(texts), "accuracy": acc, "macro_f1": f1}
+    row.update(dict.fromkeys(SHARES, np.nan))
+    wrong = frame.assign(
+        expected=[predictor.labels[i] for i in y_true],
+        predicted=[predictor.labels[i] for i in y_pred],
+        confidence=probs.max(axis=1),
+    )[y_true != y_pred]
+    return row, wrong.reset_index(drop=True), len(texts)
+
+
+SHARES = (
+    "positive_share",
+    "negative_share",
+    "predicted_positive_share",
+    "predicted_negative_share",
+)
+
+
+def _polarity_scores(predictor: Predictor, roles: SentimentRoles, frame: pd.DataFrame):
+    from sklearn.metrics import f1_score
+
+    truth = np.array([_role_of_label(roles, v) for v in frame["label"]], dtype=object)
+    has_role = np.array([t is not None for t in truth], dtype=bool)  # neutral texts: left out
+    frame, truth = frame[has_role], truth[has_role]
+    if not len(frame):
+        row = {"n": 0, "accuracy": np.nan, "macro_f1": np.nan, **dict.fromkeys(SHARES, np.nan)}
+        return row, frame.assign(expected=[], predicted=[], confidence=[]), 0
+    probs = predictor.predict_proba(frame["text"].astype(str).tolist())
+    predicted = np.array(roles.predicted_roles(probs), dtype=object)
+    right = predicted == truth
+    f1 = f1_score(
+        list(truth),
+        ["other" if p is None else p for p in predicted],  # neutral: wrong on a sentiment set
+        labels=list(ROLES),
+        average="macro",
+        zero_division=0,
+    )
+    row = {
+        "n": len(frame),
+        "accuracy": float(right.mean()),
+        "macro_f1": float(f1),
+        "positive_share": float(np.mean(truth == "positive")),
+        "negative_share": float(np.mean(truth == "negative")),
+        "predicted_positive_share": float(np.mean(predicted == "positive")),
+        "predicted_negative_share": float(np.mean(predicted == "negative")),
+    }
+    wrong = frame.assign(
+        expected=list(truth),
+        predicted=[roles.labels[i] for i in probs.argmax(axis=1)],
+        confidence=probs.max(axis=1),
+    )[~right]
+    return row, wrong.reset_index(drop=True), len(frame)
+
+
+def _role_of_label(roles: SentimentRoles, value) -> str | None:
+    """The sentiment role of one data label: a role name, a class name or a class index."""
+    if isinstance(value, str) and value.casefold() in ROLES:
+        return value.casefold()
+    return roles.role_of(class_index(roles.labels, value, where="the data"))

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._common import Predictor, label_index
+from ..labels import target_indices
+from ._common import Predictor
 from .behavioural import _data, expand
 
 #: Fill-ins per template (the same ones for every identity term).
@@ -85,8 +86,13 @@ def fairness(
     bootstrap intervals (``*_low``, ``*_high``, 95 %). ``summary``: per attribute, ``n``,
     ``demographic_parity_difference`` and ``equal_opportunity_difference`` with their bootstrap
     intervals, and the groups with the lowest and highest selection rate. ``cases`` (default
-    :func:`identity_cases`) gets the predictions as columns ``predicted`` and ``p_positive``
-    (in ``groups.attrs["cases"]``).
+    :func:`identity_cases`) gets the predictions as columns ``predicted``, ``p_positive`` and
+    ``correct`` (in ``groups.attrs["cases"]``).
+
+    ``positive`` is the selected outcome: the role ``"positive"`` (the classes
+    :mod:`interpkit.labels` gives it: a two-class negative/positive model by itself, any other
+    label set through ``label_map``; p(positive) is then the sum over its classes) or a class
+    name. A classifier without a negative/positive pair and no ``label_map`` is an error.
     """
     from fairlearn.metrics import (
         MetricFrame,
@@ -103,12 +109,16 @@ def fairness(
     missing = {"attribute", "group", "text", "label"} - set(cases.columns)
     if missing:
         raise ValueError(f"cases needs columns attribute, group, text, label: missing {missing}")
-    k = label_index(predictor.labels, positive, label_map)
+    k = target_indices(predictor.labels, positive, label_map)
     probs = predictor.predict_proba(cases["text"].tolist())
-    cases["p_positive"] = probs[:, k]
+    cases["p_positive"] = probs[:, list(k)].sum(axis=1)
     cases["predicted"] = [predictor.labels[i] for i in probs.argmax(axis=1)]
-    y_true = np.array([label_index(predictor.labels, x, label_map) == k for x in cases["label"]])
-    y_pred = probs.argmax(axis=1) == k
+    expected = {x: target_indices(predictor.labels, x, label_map) for x in set(cases["label"])}
+    cases["correct"] = [
+        int(i) in expected[x] for i, x in zip(probs.argmax(axis=1), cases["label"], strict=True)
+    ]
+    y_true = np.array([expected[x] == k for x in cases["label"]])
+    y_pred = np.isin(probs.argmax(axis=1), k)
     group_rows, summary_rows = [], []
     for attribute, part in cases.groupby("attribute", sort=False):
         idx = part.index.to_numpy()

@@ -37,7 +37,13 @@ FORMAT = "interpkit.AuditReport"
 FORMAT_VERSION = 1
 #: Failing examples kept per check (the report and the view show these).
 MAX_EXAMPLES = 50
-STATUS_COLORS = {"pass": "#1a7f37", "fail": "#b00020", "info": "#555", "n/a": "#999"}
+STATUS_COLORS = {
+    "pass": "#1a7f37",
+    "fail": "#b00020",
+    "info": "#555",
+    "n/a": "#999",
+    "skipped": "#8a6d00",
+}
 
 
 # --------------------------------------------------------------------------- the report
@@ -63,7 +69,10 @@ class AuditReport:
     # -- reading -------------------------------------------------------------------------
     def summary(self, thresholds: dict | None = None) -> pd.DataFrame:
         """One row per check: ``section``, ``check``, ``metric``, ``value``, ``threshold``,
-        ``status`` (pass / fail / info / n/a), ``n`` and ``detail``."""
+        ``status`` (pass / fail / info / n/a / skipped), ``n`` and ``detail``.
+
+        A ``skipped`` row is a part of the audit that did not run, and its ``detail`` says why
+        (e.g. the sentiment tests on a classifier without negative/positive classes)."""
         limits = merge_thresholds({**self.thresholds, **(thresholds or {})})
         rows = []
         for c in self.checks:
@@ -143,6 +152,8 @@ class AuditReport:
         s = self.summary()
         counts = s["status"].value_counts()
         parts = ", ".join(f"{k}={int(counts.get(k, 0))}" for k in ("pass", "fail", "info"))
+        if counts.get("skipped", 0):
+            parts += f", skipped={int(counts['skipped'])}"
         return f"AuditReport(model={self.meta.get('model', '?')!r}, checks={len(s)}, {parts})"
 
 
@@ -224,8 +235,9 @@ def status_badge(status: str) -> str:
 def _summary_html(report: AuditReport) -> str:
     s = report.summary()
     counts = s["status"].value_counts()
+    shown = ("pass", "fail", "info", "n/a") + (("skipped",) if counts.get("skipped", 0) else ())
     head = f"<b>Audit of {render.escape(report.meta.get('model', 'a model'))}</b>: " + ", ".join(
-        f"{int(counts.get(k, 0))} {render.escape(k)}" for k in ("pass", "fail", "info", "n/a")
+        f"{int(counts.get(k, 0))} {render.escape(k)}" for k in shown
     )
     rows = []
     for _, r in s.iterrows():
@@ -255,7 +267,23 @@ def _summary_html(report: AuditReport) -> str:
         f'<div style="margin: 4px 0">{head}</div>'
         f'<table style="border-collapse: collapse; font-size: 13px">'
         f'<thead style="border-bottom: 1px solid #999"><tr>{header}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f"<tbody>{''.join(rows)}</tbody></table>{_skipped_html(s)}</div>"
+    )
+
+
+def _skipped_html(summary: pd.DataFrame) -> str:
+    """The parts of the audit that did not run, each with its reason (never silent)."""
+    skipped = summary[summary["status"] == "skipped"]
+    if skipped.empty:
+        return ""
+    items = "".join(
+        f"<li><b>{render.escape(r['section'])}: {render.escape(r['check'])}</b>: "
+        f"{render.escape(r['detail'])}</li>"
+        for _, r in skipped.iterrows()
+    )
+    return (
+        f'<div class="interpkit-audit-skipped" style="margin: 6px 0">Not run:'
+        f'<ul style="margin: 2px 0">{items}</ul></div>'
     )
 
 

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._common import SENTIMENT, Check, Predictor, label_index, merge_thresholds, sample_rows
+from ..labels import SentimentRoles, class_index, find_sentiment_roles, normalise_label_map
+from ._common import Check, Predictor, merge_thresholds, sample_rows
 from .behavioural import BehaviouralTest, default_tests, run_tests
 from .calibration import (
     apply_temperature,
@@ -95,8 +96,25 @@ def audit(
     thresholds : dict, optional
         Pass/fail limits by key (see ``interpkit.audit.DEFAULT_THRESHOLDS``) or by check name.
     label_map : dict, optional
-        For classifiers whose classes are not called ``negative``/``positive``:
-        ``{"negative": "LABEL_0", "positive": "LABEL_1"}``.
+        Which classes are negative and which positive, for classifiers that are not a
+        two-class negative/positive model: one class per role,
+        ``{"negative": "LABEL_0", "positive": "LABEL_1"}``, or several,
+        ``{"negative": ["very_negative", "negative"], "positive": ["positive",
+        "very_positive"]}`` (classes in neither role, e.g. neutral, count as neither). It also
+        maps data label names that are not the classifier's (``{"negative": "neg"}``).
+
+    Labels
+    ------
+    Every step runs on any label set (2, 3, 5 classes, topics) except the ones about sentiment.
+    **Any label set:** data review; robustness (a flip is a change of predicted class); the
+    behavioural INV tests (a prediction compared with itself); consistency slices; calibration.
+    **Needs a negative and a positive class:** the built-in MFT and DIR tests (sentiment
+    templates with known labels), fairness (the selection rate is the share predicted
+    positive) and the out-of-domain sets (VADER tweets, Amazon, NYT: labelled by the sign of a
+    sentiment rating, scored by polarity). A two-class model labelled negative/positive (any
+    order, any case) has them; for any other label set they are skipped unless ``label_map``
+    names the classes, and each skipped part is a row with status ``"skipped"`` in the summary
+    (HTML and JSON too) that says why. Nothing is scored against a guessed class.
 
     Example
     -------
@@ -109,6 +127,7 @@ def audit(
     limits = merge_thresholds(thresholds)
     started = time.perf_counter()
     predictor = Predictor(classifier, batch_size=batch_size)
+    roles = find_sentiment_roles(predictor.labels, label_map)  # None: sentiment parts skipped
     if dataset is None:
         from ..data import load_dataset
 
@@ -116,17 +135,8 @@ def audit(
     frames = _frames(dataset)
     if split not in frames:
         raise ValueError(f"no split {split!r} in the dataset: it has {', '.join(frames)}")
-    if label_map:
-        mapped = {v: k for k, v in label_map.items()}
-        for name, frame in frames.items():
-            frames[name] = frame.assign(label_name=frame["label_name"].replace(mapped))
     evaluated = sample_rows(frames[split], n_eval, seed)
-    _check_label_names(evaluated, predictor, label_map)
-    evaluated = evaluated.assign(
-        label=evaluated["label_name"].map(
-            _to_classifier(predictor, label_map, evaluated["label_name"])
-        )
-    )
+    evaluated = evaluated.assign(label=_class_ids(predictor, label_map, evaluated["label_name"]))
     real_texts = sample_rows(evaluated, n_perturb, seed)["text"].tolist()
 
     checks: list[Check] = []
@@ -145,7 +155,7 @@ def audit(
         if step == "data":
             _data_step(dataset, split, checks, tables)
         elif step == "behavioural":
-            _behavioural_step(predictor, real_texts, tests, label_map, seed, checks, tables)
+            _behavioural_step(predictor, real_texts, tests, label_map, roles, seed, checks, tables)
         elif step == "robustness":
             _robustness_step(
                 predictor,
@@ -159,7 +169,13 @@ def audit(
                 tables,
             )
         elif step == "fairness":
-            _fairness_step(predictor, n_boot, seed, label_map, checks, tables, figures)
+            if roles is None:
+                reason = _no_roles(
+                    predictor, "fairness (selection rate = share predicted positive) needs"
+                )
+                checks.append(Check.skip("fairness", "fairness", reason))
+            else:
+                _fairness_step(predictor, n_boot, seed, label_map, checks, tables, figures)
         elif step == "consistency":
             train_movies = None
             if "train" in frames and "movie" in frames["train"].columns:
@@ -167,6 +183,7 @@ def audit(
             _consistency_step(
                 predictor,
                 label_map,
+                roles,
                 evaluated,
                 split,
                 slices,
@@ -183,9 +200,7 @@ def audit(
             if temperature and "validation" in frames and split != "validation":
                 validation = sample_rows(frames["validation"], n_eval, seed)
                 validation = validation.assign(
-                    label=validation["label_name"].map(
-                        _to_classifier(predictor, label_map, validation["label_name"])
-                    )
+                    label=_class_ids(predictor, label_map, validation["label_name"])
                 )
             _calibration_step(predictor, evaluated, validation, checks, tables, figures)
         seconds[step] = round(time.perf_counter() - t0, 1)
@@ -196,6 +211,8 @@ def audit(
     meta = {
         "model": predictor.name,
         "labels": list(predictor.labels),
+        "sentiment_classes": roles.describe() if roles is not None else "none",
+        "skipped": [c.name for c in checks if c.skipped],
         "split": split,
         "evaluated": len(evaluated),
         "steps": [s for s in STEPS if s in steps],
@@ -222,21 +239,41 @@ def audit(
 # --------------------------------------------------------------------------- labels
 
 
-def _to_classifier(predictor: Predictor, label_map: dict | None, names) -> dict:
-    """Data label name -> classifier class index."""
-    return {name: label_index(predictor.labels, name, label_map) for name in set(names)}
-
-
-def _check_label_names(frame: pd.DataFrame, predictor: Predictor, label_map) -> None:
-    for name in frame["label_name"].unique():
+def _class_ids(predictor: Predictor, label_map: dict | None, names: pd.Series) -> pd.Series:
+    """Data label names as classifier class indices (a class, or a label_map key to one)."""
+    mapping = normalise_label_map(predictor.labels, label_map)
+    ids = {}
+    for name in names.unique():
         try:
-            label_index(predictor.labels, name, label_map)
+            ids[name] = class_index(predictor.labels, name)
+            continue
         except ValueError:
-            raise ValueError(
-                f"the data's label {name!r} is not a class of the classifier "
-                f"{list(predictor.labels)}: pass label_map={{'{name}': '<class>'}} or data "
-                "with the classifier's label names"
-            ) from None
+            pass
+        if len(mapping.get(str(name), ())) == 1:
+            ids[name] = mapping[str(name)][0]
+            continue
+        several = (
+            f" (label_map gives it {len(mapping[str(name)])} classes; calibration and slices "
+            "need one)"
+            if str(name) in mapping
+            else ""
+        )
+        raise ValueError(
+            f"the data's label {name!r} is not a class of the classifier "
+            f"{list(predictor.labels)}{several}: pass label_map={{'{name}': '<class>'}} or data "
+            "with the classifier's label names"
+        )
+    return names.map(ids)
+
+
+def _no_roles(predictor: Predictor, what: str) -> str:
+    """Why a sentiment step was skipped, and how to run it."""
+    labels = ", ".join(repr(x) for x in predictor.labels)
+    return (
+        f"{what} a negative and a positive class, and this classifier's labels "
+        f"({labels}) are not a negative/positive pair; pass label_map={{'negative': "
+        f"[<classes>], 'positive': [<classes>]}} to run it"
+    )
 
 
 # --------------------------------------------------------------------------- steps
@@ -287,8 +324,17 @@ def _data_step(dataset, split, checks, tables) -> None:
         )
 
 
-def _behavioural_step(predictor, texts, extra, label_map, seed, checks, tables) -> None:
-    suite = default_tests(texts, seed=seed) + list(extra or [])
+def _behavioural_step(predictor, texts, extra, label_map, roles, seed, checks, tables) -> None:
+    suite = default_tests(texts, seed=seed)
+    if roles is None:  # the INVs compare a prediction with itself: any label set
+        skipped = [t for t in suite if t.kind != "INV"]
+        suite = [t for t in suite if t.kind == "INV"]
+        what = (
+            f"the {len(skipped)} built-in MFT and DIR tests (sentiment templates with known "
+            "labels) need"
+        )
+        checks.append(Check.skip("MFT and DIR tests", "behavioural", _no_roles(predictor, what)))
+    suite += list(extra or [])
     cases, summary = run_tests(predictor, suite, label_map)
     tables["behavioural"] = {"summary": summary, "cases": cases}
     for _, row in summary.iterrows():
@@ -310,6 +356,9 @@ def _behavioural_step(predictor, texts, extra, label_map, seed, checks, tables) 
 def _robustness_step(
     predictor, texts, n_adversarial, method, options, seed, progress, checks, tables
 ) -> None:
+    from ..explainers import get_explainer
+
+    options = get_explainer(method).translate_options(options)  # old option names still work
     flips = robustness(predictor, texts, seed=seed)
     rates = flips.groupby("perturbation")["flipped"].agg(["mean", "size"])
     out = {"perturbations": flips}
@@ -365,9 +414,7 @@ def _fairness_step(predictor, n_boot, seed, label_map, checks, tables, figures) 
     cases = groups.attrs.pop("cases")
     tables["fairness"] = {"summary": summary, "groups": groups}
     for _, row in summary.iterrows():
-        wrong = cases[
-            (cases["attribute"] == row["attribute"]) & (cases["label"] != cases["predicted"])
-        ]
+        wrong = cases[(cases["attribute"] == row["attribute"]) & ~cases["correct"]]
         for metric, short, key in (
             ("demographic_parity_difference", "dpd", "demographic_parity_difference"),
             ("equal_opportunity_difference", "eod", "equal_opportunity_difference"),
@@ -394,6 +441,7 @@ def _fairness_step(predictor, n_boot, seed, label_map, checks, tables, figures) 
 def _consistency_step(
     predictor,
     label_map,
+    roles: SentimentRoles | None,
     evaluated,
     split,
     slices,
@@ -428,15 +476,28 @@ def _consistency_step(
             )
         )
     domains = {f"movies ({split})": evaluated}
-    sentiment = {
-        i: label_index(predictor.labels, name, label_map) for i, name in enumerate(SENTIMENT)
-    }
-    for name in out_of_domain:
-        ood = load_out_of_domain(name, n=n_ood, seed=seed)
-        domains[name] = ood.assign(label=ood["label"].map(sentiment))
-    by_domain = domain_metrics(predictor, domains)
+    if roles is None and out_of_domain:
+        checks.append(
+            Check.skip(
+                f"domains: {', '.join(out_of_domain)}",
+                "consistency",
+                _no_roles(predictor, "comparing with the out-of-domain sentiment sets needs"),
+            )
+        )
+    elif roles is not None:
+        for name in out_of_domain:
+            ood = load_out_of_domain(name, n=n_ood, seed=seed)  # label 1 = positive rating
+            domains[name] = ood.assign(label=ood["label"].map({0: "negative", 1: "positive"}))
+    by_domain = domain_metrics(predictor, domains, label_map=label_map)
     domain_errors = by_domain.attrs.pop("errors")
+    left_out = by_domain.attrs.pop("left_out")
     by_domain.attrs.clear()
+    reference = by_domain.iloc[0]
+    scope = (
+        f" ({left_out[reference['domain']]} in-domain texts of a class in neither role left out)"
+        if left_out.get(reference["domain"])
+        else ""
+    )
     for _, row in by_domain.iloc[1:].iterrows():
         wrong = domain_errors[row["domain"]].sort_values("confidence", ascending=False)
         checks.append(
@@ -447,14 +508,28 @@ def _consistency_step(
                 value=row["drop"],
                 key="domain_accuracy_drop",
                 n=int(row["n"]),
-                detail=f"accuracy {row['accuracy']:.3f} vs {by_domain['accuracy'].iloc[0]:.3f} "
-                f"in domain; predicts positive {_pct(row['predicted_positive_share'])} "
-                f"(truth {_pct(row['positive_share'])})",
+                detail=f"accuracy {row['accuracy']:.3f} vs {reference['accuracy']:.3f} in "
+                f"domain{scope}; {_shares(row)}",
                 examples=_examples(wrong[["text", "expected", "predicted", "confidence"]]),
             )
         )
     tables["consistency"] = {"slices": by_slice, "domains": by_domain}
     figures["consistency"] = figure_png(_plot_consistency(by_slice, by_domain))
+
+
+def _shares(row) -> str:
+    """'predicts positive 0.0% and negative 100.0%; truth: positive 77.5%, negative 22.5%'."""
+    text = (
+        f"predicts positive {_pct(row['predicted_positive_share'])} and negative "
+        f"{_pct(row['predicted_negative_share'])}"
+    )
+    other = 1 - row["predicted_positive_share"] - row["predicted_negative_share"]
+    if other > 1e-9:
+        text += f" (another class {_pct(other)})"
+    return (
+        f"{text}; truth: positive {_pct(row['positive_share'])}, negative "
+        f"{_pct(row['negative_share'])}"
+    )
 
 
 def _plot_consistency(by_slice: pd.DataFrame, by_domain: pd.DataFrame):

@@ -17,7 +17,7 @@ Example
 from __future__ import annotations
 
 from ..explanation import Explanation
-from .base import Explainer, get_explainer, list_explainers, register
+from .base import Explainer, UnknownTokensWarning, get_explainer, list_explainers, register
 
 # Importing the method modules registers them, in this order (the order of list_explainers()).
 # isort: off
@@ -48,4 +48,12 @@ def explain(
     return explainer.explain(text, target=target, contrast=contrast, **options)
 
 
-__all__ = ["Explainer", "Explanation", "explain", "get_explainer", "list_explainers", "register"]
+__all__ = [
+    "Explainer",
+    "Explanation",
+    "UnknownTokensWarning",
+    "explain",
+    "get_explainer",
+    "list_explainers",
+    "register",
+]

@@ -23,13 +23,28 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from ..explanation import Explanation
+from ..explanation import UNKNOWN_LIMIT, Explanation
 from ..models import Classifier, as_text_list
 
-#: A word: letters/digits (with inner apostrophes, as in "don't"), or one punctuation mark.
-WORD_PATTERN = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
+#: CJK ideographs, the ranges BERT's BasicTokenizer (``_is_chinese_char``) splits one by one:
+#: Unified Ideographs and Extensions A-E, and the Compatibility Ideographs. Like BERT, Japanese
+#: kana and Korean Hangul are not in it (runs of them stay one word).
+CJK_IDEOGRAPHS = (
+    "\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002a6df\U0002a700-\U0002b73f"
+    "\U0002b740-\U0002b81f\U0002b820-\U0002ceaf\uf900-\ufaff\U0002f800-\U0002fa1f"
+)
+_LETTERS = rf"[^\W{CJK_IDEOGRAPHS}]"  # \w without CJK ideographs
+#: A word: one CJK ideograph; or a run of other letters/digits (with inner apostrophes, as in
+#: "don't"); or one punctuation mark. Chinese has no spaces between words and BERT sees one
+#: token per ideograph, so each ideograph is a word (as BERT's own basic tokenizer splits it).
+WORD_PATTERN = re.compile(rf"[{CJK_IDEOGRAPHS}]|{_LETTERS}+(?:['\u2019]{_LETTERS}+)*|[^\w\s]")
 
 _REGISTRY: dict[str, type[Explainer]] = {}
+
+
+class UnknownTokensWarning(UserWarning):
+    """Over half of a text's tokens are unknown to the tokenizer ([UNK]): emoji, or a script
+    or language its vocabulary lacks. The model saw little of the text."""
 
 
 # --------------------------------------------------------------------------- registry
@@ -116,11 +131,18 @@ class Inputs:
     offsets: list[tuple[int, int]]
     special: np.ndarray  # bool, (seq,)
     truncated: bool
+    unknown: int  # content tokens the tokenizer did not know ([UNK])
     words: list[str]
     word_spans: list[tuple[int, int]]
     token_to_word: list[int | None]
     logits: np.ndarray  # (n_labels,)
     probabilities: np.ndarray  # (n_labels,)
+
+    @property
+    def unknown_fraction(self) -> float:
+        """Share of the non-special tokens that are [UNK]."""
+        content = int((~self.special).sum())
+        return self.unknown / content if content else 0.0
 
     @property
     def seen_text(self) -> str:
@@ -164,6 +186,8 @@ class Explainer:
     supports_contrast: ClassVar[bool] = True
     #: The quantity explained when it is the same in every call (else set in diagnostics).
     explains: ClassVar[str] = "class score"
+    #: Old parameter names still accepted (with a DeprecationWarning): ``{old: new}``.
+    renamed: ClassVar[dict[str, str]] = {}
 
     def __init__(self, classifier: Classifier) -> None:
         self.classifier = classifier
@@ -172,13 +196,54 @@ class Explainer:
     @classmethod
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p not in ("self", "classifier")]
+        named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return [
+            name
+            for name, p in sig.parameters.items()
+            if p.kind in named and name not in ("self", "classifier")
+        ]
+
+    @classmethod
+    def translate_options(cls, options: dict) -> dict:
+        """``options`` with old parameter names (:attr:`renamed`) replaced by the new ones,
+        each with a DeprecationWarning; a clear error when both spellings are given."""
+        out = dict(options)
+        for old, new in cls.renamed.items():
+            if old not in out:
+                continue
+            if new in out:
+                raise ValueError(
+                    f"{cls.name}: pass {new}= only ({old}= is its old name, both were given)"
+                )
+            warn_user(
+                f"{cls.name}: the option {old}= is now called {new}= ({old}= will stop "
+                f"working in a future version): pass {new}={out[old]!r}",
+                DeprecationWarning,
+            )
+            out[new] = out.pop(old)
+        return out
+
+    def _renamed_in_init(self, old_names: dict, values: dict) -> dict:
+        """For an ``__init__`` that takes ``**old_names``: ``values`` (new name -> value given)
+        updated with the renamed parameters passed by their old names. Any other unknown
+        keyword is a TypeError, as Python gives; a new name still at its default counts as
+        not given."""
+        unknown = [k for k in old_names if k not in self.renamed]
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got an unexpected keyword argument {unknown[0]!r}: "
+                f"its options are {', '.join(self._param_names())}"
+            )
+        defaults = inspect.signature(type(self).__init__).parameters
+        given = {k: v for k, v in values.items() if v != defaults[k].default}
+        return {**values, **self.translate_options({**given, **old_names})}
 
     def get_params(self) -> dict:
         """The parameters as stored by ``__init__`` (scikit-learn's ``get_params``)."""
         return {name: getattr(self, name) for name in self._param_names()}
 
     def _resolve_params(self, overrides: dict) -> dict:
+        overrides = self.translate_options(overrides)
         names = self._param_names()
         unknown = [k for k in overrides if k not in names]
         if unknown:
@@ -211,7 +276,11 @@ class Explainer:
         ----------
         text : str
             One text. Texts longer than the model's limit are truncated (a
-            ``TruncationWarning`` is shown and ``Explanation.truncated`` is True).
+            ``TruncationWarning`` is shown and ``Explanation.truncated`` is True). When over
+            half of its tokens are unknown to the tokenizer ([UNK]: emoji, a script the
+            vocabulary lacks), an ``UnknownTokensWarning`` is shown and
+            ``Explanation.mostly_unknown`` is True (``diagnostics["unknown_fraction"]`` holds
+            the share whenever some token is unknown).
         target : str or int, optional
             Class to explain, by name or index. Default: the predicted class.
         contrast : str or int, optional
@@ -298,11 +367,11 @@ def prepare(classifier: Classifier, text) -> Inputs:
     enc = enc.to(classifier.device)
     ids = enc["input_ids"]
     tokens = classifier.tokenizer.convert_ids_to_tokens(ids[0].tolist())
-    offsets = [(0, 0) if sp else span for sp, span in zip(special, offsets, strict=True)]
-    words, spans, token_to_word = group_words(text, offsets, special)
+    words, spans, token_to_word, offsets = group_words(text, offsets, special)
+    unknown = count_unknown(classifier.tokenizer, ids[0], special)
     with torch.no_grad():
         logits = classifier.model(**enc).logits[0].float()
-    return Inputs(
+    inputs = Inputs(
         text=text,
         input_ids=ids,
         attention_mask=enc["attention_mask"],
@@ -311,32 +380,91 @@ def prepare(classifier: Classifier, text) -> Inputs:
         offsets=offsets,
         special=special,
         truncated=truncated,
+        unknown=unknown,
         words=words,
         word_spans=spans,
         token_to_word=token_to_word,
         logits=logits.cpu().numpy().astype(np.float64),
         probabilities=torch.softmax(logits, -1).cpu().numpy().astype(np.float64),
     )
+    if inputs.unknown_fraction > UNKNOWN_LIMIT:
+        unk = classifier.tokenizer.unk_token
+        preview = text[:40] + ("…" if len(text) > 40 else "")
+        warn_user(
+            f"{unknown} of the {int((~special).sum())} tokens of {preview!r} are unknown to "
+            f"the tokenizer ({unk}): the model saw little of this text (emoji, or a script "
+            "or language its vocabulary lacks?), so its explanation says little about the "
+            "words; Explanation.mostly_unknown is True",
+            UnknownTokensWarning,
+        )
+    return inputs
+
+
+def count_unknown(tokenizer, ids: torch.Tensor, special: np.ndarray) -> int:
+    """How many non-special tokens are the tokenizer's unknown token (0 when it has none:
+    byte-level BPE knows every text)."""
+    unk = getattr(tokenizer, "unk_token_id", None)
+    if unk is None:
+        return 0
+    is_unk = (ids == unk).cpu().numpy()
+    return int((is_unk & ~special).sum())
+
+
+def strip_offsets(text: str, offsets: list[tuple[int, int]], special) -> list[tuple[int, int]]:
+    """Token spans without surrounding whitespace; special tokens get ``(0, 0)``.
+
+    Some tokenizers' offsets include the space before a word (DeBERTa-v2's "▁good" covers
+    " good" as transformers 5 builds it) or are whitespace only (RoBERTa's "ĉ" for a tab,
+    DeBERTa's standalone "▁"). A whitespace-only token is left with an empty span at its
+    end.
+    """
+    out = []
+    for (s, e), is_special in zip(offsets, special, strict=True):
+        if is_special:
+            out.append((0, 0))
+            continue
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        out.append((s, max(s, e)))
+    return out
 
 
 def group_words(
     text: str, offsets: list[tuple[int, int]], special
-) -> tuple[list[str], list[tuple[int, int]], list[int | None]]:
+) -> tuple[list[str], list[tuple[int, int]], list[int | None], list[tuple[int, int]]]:
     """Merge sub-word tokens back into words, using the tokenizer's character offsets.
 
-    A word is a run of letters/digits (inner apostrophes allowed) or one punctuation mark
-    (:data:`WORD_PATTERN`); every token belongs to the word its characters fall in, and a
-    token that straddles several such words merges them. Special tokens and tokens without
-    characters belong to no word (``None``). Every word returned has at least one token, and
-    ``text[start:end] == word`` for each span.
+    A word is one CJK ideograph, a run of other letters/digits (inner apostrophes allowed) or
+    one punctuation mark (:data:`WORD_PATTERN`); every token belongs to the word its
+    characters fall in, and a token that straddles several such words merges them. Token
+    spans are first stripped of whitespace (:func:`strip_offsets`), so no word starts or ends
+    with a space.
+
+    A token left without characters (whitespace only, such as RoBERTa's standalone "Ġ", or
+    zero-width) belongs to the word of the next token that has characters, or to the last
+    word when none follows: the space marker belongs to the word it precedes, and its score
+    still counts in a word. So the word scores (sums of token scores) add up to the sum over
+    all non-special tokens. Special tokens belong to no word (``None``).
+
+    Returns ``(words, word_spans, token_to_word, token_offsets)``: every word has at least one
+    token and ``text[start:end] == word``; ``token_offsets`` are the stripped spans, each
+    inside its word (a token without characters gets the empty span at its word's start, or
+    at its end when attached to the last word); special tokens get ``(0, 0)``.
     """
+    offsets = strip_offsets(text, offsets, special)
     pattern_spans = [m.span() for m in WORD_PATTERN.finditer(text)]
     starts = [s for s, _ in pattern_spans]
     groups: list[list[int]] = []
     token_to_word: list[int | None] = []
-    for (s, e), is_special in zip(offsets, special, strict=True):
-        if is_special or e <= s:
-            token_to_word.append(None)
+    waiting: list[int] = []  # tokens without characters, until the next word is known
+    for position, ((s, e), is_special) in enumerate(zip(offsets, special, strict=True)):
+        token_to_word.append(None)
+        if is_special:
+            continue
+        if e <= s:
+            waiting.append(position)
             continue
         lo, hi = s, e
         i = bisect.bisect_right(starts, s) - 1
@@ -351,9 +479,21 @@ def group_words(
             groups[-1][1] = max(groups[-1][1], hi)
         else:
             groups.append([lo, hi])
-        token_to_word.append(len(groups) - 1)
+        token_to_word[position] = len(groups) - 1
+        for k in waiting:
+            token_to_word[k] = len(groups) - 1
+        waiting = []
+    trailing = set(waiting) if groups else set()
+    for k in trailing:
+        token_to_word[k] = len(groups) - 1
     spans = [(lo, hi) for lo, hi in groups]
-    return [text[lo:hi] for lo, hi in spans], spans, token_to_word
+    token_offsets = []
+    for position, ((s, e), w) in enumerate(zip(offsets, token_to_word, strict=True)):
+        if w is not None and e <= s:
+            edge = spans[w][1] if position in trailing else spans[w][0]
+            s = e = edge
+        token_offsets.append((s, e))
+    return [text[lo:hi] for lo, hi in spans], spans, token_to_word, token_offsets
 
 
 def words_to_tokens(word_scores: np.ndarray, token_to_word: list[int | None]) -> np.ndarray:
@@ -410,6 +550,8 @@ def build_explanation(
             RuntimeWarning,
         )
     diagnostics = {"explains": explainer.explains, **result.diagnostics}
+    if inputs.unknown:  # recorded only when there are some: most texts have none
+        diagnostics["unknown_fraction"] = inputs.unknown_fraction
     if result.level == "word":
         diagnostics.setdefault("token_scores", "word score split evenly over its tokens")
     return Explanation(

@@ -45,6 +45,14 @@ from .scoring import (
 )
 
 BASELINES = ("pad", "mask", "zero")
+#: Captum's integral approximations for Integrated Gradients.
+INTEGRATIONS = (
+    "gausslegendre",
+    "riemann_right",
+    "riemann_left",
+    "riemann_middle",
+    "riemann_trapezoid",
+)
 
 
 class _CaptumExplainer(Explainer):
@@ -89,11 +97,22 @@ class IntegratedGradients(_CaptumExplainer):
         Reference input: content tokens replaced by [PAD] or [MASK] (Captum's
         ``LayerIntegratedGradients`` on ``model.get_input_embeddings()``), or zero word
         embeddings (Captum's ``IntegratedGradients`` on the embeddings, since a layer method
-        can only start from token ids). [CLS]/[SEP] stay in place.
+        can only start from token ids). [CLS]/[SEP] stay in place, and the baseline differs
+        from the text only in its word embeddings: attention mask, token types and position
+        ids are the text's (RoBERTa-style models would otherwise number a [PAD] baseline's
+        positions differently, and f(baseline) would not be the start of the integrated path).
+        On models that add no position embedding before the embeddings' LayerNorm
+        (DeBERTa-v3 style), "zero" starts the path at LayerNorm's singular point (a zero
+        vector): the convergence delta then needs several times more ``n_steps``.
     n_steps : int
         Points on the path from baseline to input.
-    method : str
-        Captum's integral approximation (``"gausslegendre"``, ``"riemann_trapezoid"``, ...).
+    integration : str
+        Captum's integral approximation (``"gausslegendre"``, ``"riemann_trapezoid"``,
+        ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"``; Captum calls it
+        ``method``). Formerly ``method``, which collided with the explainer's name wherever
+        options travel with it (``evaluate_explanations``, ``CompareView``, ``audit``, ...):
+        ``IntegratedGradients(clf, method=...)``, ``.explain(text, method=...)`` and
+        per-method option dicts still accept it, with a DeprecationWarning.
     internal_batch_size : int or "auto"
         Path points per forward pass; "auto" bounds the attention memory kept for the backward
         pass (all 50 steps at once for a sentence, 2 at a time at 512 tokens).
@@ -102,20 +121,23 @@ class IntegratedGradients(_CaptumExplainer):
     """
 
     name = "integrated_gradients"
+    renamed = {"method": "integration"}
 
     def __init__(
         self,
         classifier,
         baseline: str = "pad",
         n_steps: int = 50,
-        method: str = "gausslegendre",
+        integration: str = "gausslegendre",
         internal_batch_size: int | str = "auto",
         output: str = "probability",
+        **old_names,
     ) -> None:
         super().__init__(classifier)
+        integration = self._renamed_in_init(old_names, {"integration": integration})["integration"]
         self.baseline = baseline
         self.n_steps = n_steps
-        self.method = method
+        self.integration = integration
         self.internal_batch_size = internal_batch_size
         self.output = output
 
@@ -123,8 +145,7 @@ class IntegratedGradients(_CaptumExplainer):
         super()._check_params(params)
         check_positive_int("n_steps", params["n_steps"])
         check_positive_int("internal_batch_size", params["internal_batch_size"], allow=("auto",))
-        methods = ("gausslegendre", "riemann_right", "riemann_left", "riemann_middle")
-        check_choice("method", params["method"], methods + ("riemann_trapezoid",))
+        check_choice("integration", params["integration"], INTEGRATIONS)
 
     def _attribute(self, inputs, target, contrast, params) -> Attribution:
         from captum.attr import IntegratedGradients as CaptumIG
@@ -136,7 +157,7 @@ class IntegratedGradients(_CaptumExplainer):
         )
         common = dict(
             n_steps=params["n_steps"],
-            method=params["method"],
+            method=params["integration"],
             internal_batch_size=batch,
             return_convergence_delta=True,
         )
@@ -158,8 +179,8 @@ class IntegratedGradients(_CaptumExplainer):
         diagnostics.update(
             convergence_delta=delta,
             output=f_input,
-            # Captum defines delta = sum(attributions) - (f(input) - f(baseline)); reading
-            # f(baseline) back from it saves a forward pass.
+            # Captum defines delta = sum(attributions) - (f(input) - f(baseline)), f being the
+            # ScoreModel (the text's positions): reading f(baseline) back saves a forward pass.
             baseline_output=f_input - float(att.detach().double().sum()) + delta,
             internal_batch_size=batch,
         )

@@ -84,6 +84,10 @@ class Lime(Explainer):
     ----------
     num_samples : int
         Perturbed texts (lime's neighbourhood size; the unperturbed text is one of them).
+        At least the number of words + 1: the surrogate has one weight per word plus an
+        intercept, and fewer samples cannot determine them (with 1, the text alone, every
+        weight is 0 and R² undefined; below words + 1 the weights are set by the ridge
+        penalty rather than the model). Fewer are refused with a ValueError.
     num_features : int or None
         Words given a weight (lime's feature selection picks them); None = every word.
     seed : int or None
@@ -143,6 +147,7 @@ class Lime(Explainer):
         from lime.lime_text import LimeTextExplainer
 
         text, words = inputs.seen_text, inputs.words
+        check_enough_samples(params["num_samples"], len(words))
         # lime removes words by replacing them with mask_string when bow=False; "" removes.
         mask = "" if params["mask_string"] is None else params["mask_string"]
         explainer = LimeTextExplainer(
@@ -196,3 +201,17 @@ class Lime(Explainer):
             "model_calls": predictor.calls,
         }
         return Attribution(scores, level="word", diagnostics=diagnostics)
+
+
+def check_enough_samples(num_samples: int, n_words: int) -> None:
+    """Refuse a neighbourhood too small to fit LIME's surrogate (one weight per word and an
+    intercept: ``n_words + 1`` unknowns need as many samples)."""
+    needed = n_words + 1
+    if num_samples < needed:
+        raise ValueError(
+            f"num_samples={num_samples} is too few for this text's {n_words} words: LIME fits "
+            f"a linear surrogate with one weight per word plus an intercept, which needs at "
+            f"least {needed} samples (the text itself and one perturbation per weight); with "
+            "fewer the weights come from the ridge penalty, not the model. Pass num_samples="
+            f"{max(needed, 1000)} or more (the default is 1000)"
+        )

@@ -12,7 +12,7 @@ import contextlib
 
 import torch
 
-from ..models import Classifier
+from ..models import Classifier, id_position_embeddings
 from .base import Inputs
 
 #: What gradient and perturbation methods can explain.
@@ -53,11 +53,25 @@ def describe_output(output: str, labels, target: int, contrast: int | None) -> s
     return text if contrast is None else f"{text} - {what}({labels[contrast]})"
 
 
+def position_ids(model, input_ids: torch.Tensor) -> torch.Tensor | None:
+    """The position ids ``model`` derives from ``input_ids`` (RoBERTa, XLM-R, ...), or None
+    when they do not depend on the ids (BERT-style models number positions 0, 1, 2, ...)."""
+    found = id_position_embeddings(model)
+    if found is None:
+        return None
+    embeddings, make = found
+    return make(input_ids, embeddings.padding_idx)
+
+
 class ScoreModel(torch.nn.Module):
     """The model as a function from ids or word embeddings to the explained score ``(batch,)``.
 
-    Attention mask and token types of the explained text are held here and expanded to the
-    batch, so Captum can batch steps, noise samples and perturbations freely.
+    Attention mask, token types and position ids of the explained text are held here and
+    expanded to the batch, so Captum can batch steps, noise samples and perturbations freely.
+    The position ids are those of the real text: RoBERTa-style models would otherwise number
+    positions from the ids given (a [PAD] baseline would move every position) or from
+    ``inputs_embeds`` (where a [PAD] in the text is not seen), so a baseline or perturbed input
+    would differ from the text in more than its word embeddings.
     """
 
     def __init__(self, model, inputs: Inputs, target: int, contrast: int | None, output: str):
@@ -65,6 +79,7 @@ class ScoreModel(torch.nn.Module):
         self.model = model
         self.attention_mask = inputs.attention_mask
         self.token_type_ids = inputs.token_type_ids
+        self.position_ids = position_ids(model, inputs.input_ids)
         self.target, self.contrast, self.output = target, contrast, output
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -72,6 +87,8 @@ class ScoreModel(torch.nn.Module):
         kwargs = {"attention_mask": self.attention_mask.expand(n, -1)}
         if self.token_type_ids is not None:
             kwargs["token_type_ids"] = self.token_type_ids.expand(n, -1)
+        if self.position_ids is not None:
+            kwargs["position_ids"] = self.position_ids.expand(n, -1)
         key = "inputs_embeds" if x.is_floating_point() else "input_ids"
         logits = self.model(**{key: x}, **kwargs).logits
         return class_score(logits, self.target, self.contrast, self.output)

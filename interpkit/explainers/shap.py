@@ -1,7 +1,8 @@
 """Shapley values with words as players, through Captum (no ``shap`` dependency).
 
 A word is "absent" when all its tokens are replaced by the baseline ([MASK] by default) in
-embedding space; [CLS]/[SEP] are always present. ``shap`` uses Captum's
+embedding space. The players are the words alone: [CLS]/[SEP] are always present and are not
+a feature (Captum only ever sees the words' token embeddings). ``shap`` uses Captum's
 ``ShapleyValueSampling`` (random permutations: unbiased, and the word scores always sum
 exactly to ``f(text) - f(all words masked)``); ``kernel_shap`` uses Captum's ``KernelShap``
 (a weighted linear fit over random coalitions, SHAP's KernelExplainer).
@@ -84,27 +85,25 @@ class ShapleySampling(Explainer):
         forward = ScoreModel(self.classifier.model, inputs, target, contrast, params["output"])
         embeds = input_embeddings(self.classifier, inputs)
         base = baseline_embeddings(self.classifier, inputs, params["baseline"])
-        n_words = len(inputs.words)
-        # One feature per word; special tokens share one extra feature whose baseline equals
-        # the input, so "removing" it changes nothing and its value is exactly 0.
-        groups = [n_words if w is None else w for w in inputs.token_to_word]
-        mask = torch.tensor(groups, device=embeds.device).reshape(1, -1, 1)
-        method = getattr(captum.attr, self._captum_class)(forward)
+        game = WordGame(forward, embeds, inputs.token_to_word)
+        # One feature per word, nothing else: a feature for the always-present special tokens
+        # would get a weight in Kernel SHAP's regression that belongs to no word.
+        mask = torch.tensor(game.words, device=embeds.device).reshape(1, -1, 1)
+        method = getattr(captum.attr, self._captum_class)(game)
         with torch.no_grad(), seeded(params["seed"], embeds.device):
             att = method.attribute(
-                embeds,
-                baselines=base,
+                game.select(embeds),
+                baselines=game.select(base),
                 feature_mask=mask,
                 n_samples=params["n_samples"],
                 perturbations_per_eval=auto_batch_size(params["batch_size"], embeds.shape[1], 64),
             )
             f_input = output_of(inputs, target, contrast, params["output"])
             f_base = float(forward(base)[0])
-        word_scores = np.zeros(n_words, dtype=np.float64)
+        word_scores = np.zeros(len(inputs.words), dtype=np.float64)
         values = att.detach()[0, :, 0].float().cpu().numpy()
-        for position, w in enumerate(inputs.token_to_word):
-            if w is not None:
-                word_scores[w] = values[position]
+        for value, w in zip(values, game.words, strict=True):
+            word_scores[w] = value  # every token of a word carries the word's value
         labels = self.classifier.labels
         diagnostics = {
             "explains": describe_output(params["output"], labels, target, contrast),
@@ -115,13 +114,40 @@ class ShapleySampling(Explainer):
         return Attribution(word_scores, level="word", diagnostics=diagnostics)
 
 
+class WordGame(torch.nn.Module):
+    """The explained score as a function of the word tokens' embeddings only.
+
+    Captum perturbs every feature it is given; this module takes the embeddings of the tokens
+    that belong to a word (``select``) and puts them back among the text's special tokens,
+    which stay as they are, so the words are the only players.
+    """
+
+    def __init__(self, score: torch.nn.Module, embeds: torch.Tensor, token_to_word) -> None:
+        super().__init__()
+        self.score = score
+        self.embeds = embeds
+        self.positions = [i for i, w in enumerate(token_to_word) if w is not None]
+        self.words = [token_to_word[i] for i in self.positions]
+
+    def select(self, embeds: torch.Tensor) -> torch.Tensor:
+        """``(batch, word tokens, hidden)``: the embeddings of the tokens that belong to words."""
+        return embeds[:, self.positions]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        full = self.embeds.expand(x.shape[0], -1, -1).clone()
+        full[:, self.positions] = x
+        return self.score(full)
+
+
 @register
 class KernelShap(ShapleySampling):
     """Kernel SHAP (Lundberg & Lee 2017, Captum ``KernelShap``) with words as features.
 
     A linear model fitted to ``n_samples`` random word coalitions weighted by the Shapley
-    kernel; ``diagnostics["efficiency_gap"]`` says how far its word scores are from summing to
-    ``f(text) - f(baseline)``.
+    kernel, with one feature per word. Captum gives the empty and the full coalition a weight
+    of 10⁶, so the word scores sum to ``f(text) - f(baseline)`` up to
+    ``diagnostics["efficiency_gap"]`` (~1e-6 of it); their accuracy against exact Shapley
+    values grows with ``n_samples``.
 
     Parameters
     ----------

@@ -122,7 +122,7 @@ def evaluate_explanations(
     per_method = {}
     for name in names:
         params = get_explainer(name)(classifier).get_params()
-        opts = dict(options.get(name, {}))
+        opts = get_explainer(name).translate_options(options.get(name, {}))
         if "seed" in params:
             opts.setdefault("seed", seed)
         if name == "lime" and surrogate_holdout:

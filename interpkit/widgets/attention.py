@@ -445,6 +445,8 @@ class AttentionView(TextView):
                 parts.append(head_view_svg(tokens, shown))
             else:
                 parts.append(heatmap_svg(tokens, shown))
+        # truncation and unknown tokens, right under the title (as every view shows them)
+        parts.insert(1, "".join(render.notice(n) for n in data.explanation.notices()))
         parts.append(self._caption(mode, data, special))
         return "".join(parts)
 

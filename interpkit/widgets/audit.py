@@ -30,7 +30,7 @@ from ._common import add_dom_classes, block, error_html, hold, note_html, previe
 FILTERS = (("failing", "fail"), ("all checks", "all"))
 #: Examples listed per check (the report keeps up to 50).
 MAX_LISTED = 50
-ORDER = {"fail": 0, "info": 1, "pass": 2, "n/a": 3}
+ORDER = {"fail": 0, "info": 1, "pass": 2, "n/a": 3, "skipped": 4}
 
 
 class AuditView(widgets.VBox):
@@ -233,9 +233,8 @@ class AuditView(widgets.VBox):
 
 def _header_html(summary: pd.DataFrame, model: str) -> str:
     counts = summary["status"].value_counts()
-    parts = ", ".join(
-        f"{status_badge(k)} {int(counts.get(k, 0))}" for k in ("fail", "pass", "info", "n/a")
-    )
+    shown = ("fail", "pass", "info", "n/a") + (("skipped",) if counts.get("skipped", 0) else ())
+    parts = ", ".join(f"{status_badge(k)} {int(counts.get(k, 0))}" for k in shown)
     return block(
         f"<b>Audit of {render.escape(model)}</b> · {parts}", f"{render.FONT}; margin: 4px 0"
     )

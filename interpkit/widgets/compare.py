@@ -161,6 +161,7 @@ class CompareView(TextView):
         not_offered = [m for m in self.options if m not in methods]
         if not_offered:
             raise ValueError(f"options given for {not_offered[0]!r}, which is not in methods")
+        self.options = {k: get_explainer(k).translate_options(v) for k, v in self.options.items()}
         if removal not in REMOVALS:
             raise ValueError(f"removal must be one of {', '.join(REMOVALS)}, got {removal!r}")
         if measure not in MEASURES:
@@ -270,6 +271,7 @@ class CompareView(TextView):
             f"suff = sufficiency (drop when only they are kept; lower is better), both averaged "
             f"over k = {ks} of the words. Red: for the class, blue: against."
         )
+        head += "".join(render.notice(n) for n in e0.notices())  # truncation, [UNK]
         rows = "".join(method_row_html(e, f) for e, f in pairs)
         matrix = self.agreement
         if matrix is None:
