@@ -25,12 +25,15 @@ from typing import Any
 import numpy as np
 
 from . import render
+from .storage import to_jsonable
 
 FORMAT = "interpkit.Explanation"
 FORMAT_VERSION = 1
 LEVELS = ("word", "token")
 #: "Most of the text is unknown": over this share of its (non-special) tokens are [UNK].
 UNKNOWN_LIMIT = 0.5
+#: Fields that hold floats, where JSON ``null`` (a non-finite number when written) reads as NaN.
+FLOAT_FIELDS = ("scores", "word_scores", "probabilities", "seconds")
 
 
 @dataclass(eq=False)
@@ -88,8 +91,8 @@ class Explanation:
         self.contrast = None if self.contrast is None else int(self.contrast)
         self.seconds = float(self.seconds)
         self.truncated = bool(self.truncated)
-        self.params = _jsonable(dict(self.params))
-        self.diagnostics = _jsonable(dict(self.diagnostics))
+        self.params = to_jsonable(dict(self.params), strict=False)
+        self.diagnostics = to_jsonable(dict(self.diagnostics), strict=False)
         n_tok, n_word = len(self.tokens), len(self.words)
         sizes = {
             "offsets": len(self.offsets),
@@ -178,7 +181,12 @@ class Explanation:
 
     # -- json ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict of every field except ``extras``."""
+        """Plain JSON-compatible dict of every field except ``extras``.
+
+        Non-finite numbers (a NaN score or diagnostic) become ``None`` (JSON ``null``), so the
+        JSON is strictly valid; :meth:`from_dict` reads ``null`` back as NaN in the float
+        fields (scores, word scores, probabilities, seconds) and in the diagnostics.
+        """
         out: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
         for f in fields(self):
             if f.name == "extras":
@@ -190,12 +198,12 @@ class Explanation:
                 value = [list(pair) for pair in value]
             elif f.name == "labels":
                 value = list(value)
-            out[f.name] = _jsonable(value)
+            out[f.name] = to_jsonable(value)
         return out
 
     def to_json(self, indent: int | None = None) -> str:
         """JSON text of :meth:`to_dict`; :meth:`from_json` gives back an equal Explanation."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Explanation:
@@ -213,7 +221,13 @@ class Explanation:
         missing = sorted(n for n in names if n not in data)
         if missing:
             raise ValueError(f"Explanation data is missing {', '.join(missing)}")
-        return cls(**{name: data[name] for name in names})
+        values = {name: data[name] for name in names}
+        for name in FLOAT_FIELDS:  # null is how to_dict writes a non-finite number
+            values[name] = _nan_for_null(values[name])
+        diagnostics = values["diagnostics"]
+        if isinstance(diagnostics, dict):
+            values["diagnostics"] = {k: _nan_for_null(v) for k, v in diagnostics.items()}
+        return cls(**values)
 
     @classmethod
     def from_json(cls, text: str) -> Explanation:
@@ -349,19 +363,13 @@ class Explanation:
         return ax
 
 
-def _jsonable(value: Any) -> Any:
-    """Python/numpy scalars and containers as plain JSON types (tuples become lists)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+def _nan_for_null(value: Any) -> Any:  # noqa: ANN401 - a JSON value
+    """JSON ``null`` (None) as NaN, in a number or a list of numbers; anything else as is."""
+    if value is None:
+        return float("nan")
+    if isinstance(value, list):
+        return [float("nan") if v is None else v for v in value]
+    return value
 
 
 def _displayable(value: Any) -> bool:

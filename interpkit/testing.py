@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .models import DEFAULT_LABELS, Classifier
+
+if TYPE_CHECKING:
+    import numpy as np
 
 POSITIVE = ["good", "great", "fine", "wonderful", "moving", "funny", "best", "love"]
 NEGATIVE = ["bad", "awful", "boring", "dull", "worst", "poor", "hate", "terrible"]
@@ -281,8 +285,9 @@ class KeywordClassifier:
     words)); every other word is ignored, so it has no notion of negation ("not good" counts
     as good), is blind to names, places and identity terms, and never changes its mind for a
     typo in a word it does not know. With ``negation=True`` a word right after "not" / "n't" /
-    "never" counts with the opposite sign. It has ``predict_proba(texts, batch_size)``,
-    ``predict`` and ``labels`` (all the audit needs) and counts its calls in ``calls``.
+    "never" counts with the opposite sign. It is a plain :class:`~interpkit.TextClassifier`
+    (``labels`` and ``predict_proba(texts, batch_size)``: all the audit needs; a blank text
+    has no words, so p = 0.5) and counts its ``predict_proba`` calls in ``calls``.
 
     Example
     -------
@@ -295,9 +300,9 @@ class KeywordClassifier:
 
     def __init__(
         self,
-        positive=None,
-        negative=None,
-        labels=DEFAULT_LABELS,
+        positive: Iterable[str] | None = None,
+        negative: Iterable[str] | None = None,
+        labels: Sequence[str] = DEFAULT_LABELS,
         strength: float = 2.0,
         negation: bool = False,
     ) -> None:
@@ -314,6 +319,7 @@ class KeywordClassifier:
         self.calls = 0
 
     def score(self, text: str) -> float:
+        """Positive minus negative words of ``text`` (negated words flipped with ``negation``)."""
         import re
 
         total, flip = 0.0, 1.0
@@ -327,18 +333,21 @@ class KeywordClassifier:
                 flip = 1.0
         return total
 
-    def predict_proba(self, texts, batch_size: int = 64):
+    def predict_proba(self, texts: Sequence[str] | str, batch_size: int = 64) -> np.ndarray:
+        """Class probabilities, one row per text (``batch_size`` is accepted and unused)."""
         import numpy as np
 
-        from .models import as_text_list
-
-        items = as_text_list(texts)
+        items = [texts] if isinstance(texts, str) else list(texts)
+        for i, text in enumerate(items):
+            if not isinstance(text, str):
+                raise TypeError(f"text #{i} is a {type(text).__name__}, not a string")
         self.calls += 1
         z = np.array([self.strength * self.score(t) for t in items], dtype=np.float64)
         p = 1.0 / (1.0 + np.exp(-z))
         return np.stack([1.0 - p, p], axis=1)
 
-    def predict(self, texts, batch_size: int = 64) -> list[str]:
+    def predict(self, texts: Sequence[str] | str, batch_size: int = 64) -> list[str]:
+        """Predicted label name of each text."""
         return [self.labels[int(i)] for i in self.predict_proba(texts).argmax(axis=1)]
 
 

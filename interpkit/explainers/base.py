@@ -24,7 +24,10 @@ import numpy as np
 import torch
 
 from ..explanation import UNKNOWN_LIMIT, Explanation
-from ..models import Classifier, as_text_list
+from ..models import Classifier
+from ..predict import Predictor
+from ..validation import check_texts
+from .vocabulary import check_shared_params
 
 #: CJK ideographs, the ranges BERT's BasicTokenizer (``_is_chinese_char``) splits one by one:
 #: Unified Ideographs and Extensions A-E, and the Compatibility Ideographs. Like BERT, Japanese
@@ -175,7 +178,14 @@ class Explainer:
 
     Subclasses set ``name`` (registry key), ``family``, and implement ``_attribute`` (and
     optionally ``_check_params``). Parameters are the ``__init__`` keyword arguments after
-    ``classifier``; ``explain(..., **overrides)`` replaces any of them for one call.
+    ``classifier``; ``explain(..., **overrides)`` replaces any of them for one call. The
+    shared names (``n_samples``, ``batch_size``, ``seed``, ``baseline``, ``output``,
+    ``integration``) are checked the same way for every method
+    (:mod:`interpkit.explainers.options`).
+
+    ``classifier`` is an :class:`~interpkit.Classifier`, or a :class:`~interpkit.Predictor`
+    over one: methods that predict many texts (LIME) then share its memory and report
+    progress through its ``on_batch``.
     """
 
     name: ClassVar[str] = ""
@@ -189,8 +199,9 @@ class Explainer:
     #: Old parameter names still accepted (with a DeprecationWarning): ``{old: new}``.
     renamed: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, classifier: Classifier) -> None:
-        self.classifier = classifier
+    def __init__(self, classifier: Classifier | Predictor) -> None:
+        self.predictor = classifier if isinstance(classifier, Predictor) else None
+        self.classifier = classifier.classifier if self.predictor is not None else classifier
 
     # -- parameters ---------------------------------------------------------------
     @classmethod
@@ -238,6 +249,16 @@ class Explainer:
         given = {k: v for k, v in values.items() if v != defaults[k].default}
         return {**values, **self.translate_options({**given, **old_names})}
 
+    def _set_params(self, values: dict) -> None:
+        """Store every ``__init__`` parameter as given (pass ``locals()``); old names, given
+        through an ``**old_names`` catch-all, are translated (see :attr:`renamed`)."""
+        given = {name: values[name] for name in self._param_names()}
+        old = values.get("old_names") or {}
+        if old:
+            given = self._renamed_in_init(old, given)
+        for name, value in given.items():
+            setattr(self, name, value)
+
     def get_params(self) -> dict:
         """The parameters as stored by ``__init__`` (scikit-learn's ``get_params``)."""
         return {name: getattr(self, name) for name in self._param_names()}
@@ -252,6 +273,7 @@ class Explainer:
                 f"unknown option {unknown[0]!r} for {self.name}: its options are {options}"
             )
         params = {**self.get_params(), **overrides}
+        check_shared_params(params)
         self._check_params(params)
         return params
 
@@ -339,12 +361,12 @@ def eval_mode(model):
 def prepare(classifier: Classifier, text) -> Inputs:
     """Validate and tokenise one text (with offsets), flag truncation, predict its classes."""
     if not isinstance(text, str):
-        items = as_text_list(text)  # clear TypeError for non-strings
+        items = check_texts(text)  # clear TypeError for non-strings
         raise TypeError(
             f"explain() takes one text, got {len(items)}: loop over the texts, e.g. "
             "[explainer.explain(t) for t in texts]"
         )
-    (text,) = as_text_list(text)
+    (text,) = check_texts(text)
     if not getattr(classifier.tokenizer, "is_fast", False):
         raise TypeError(
             "explanations need a fast tokenizer (it gives each token's character offsets): "
@@ -590,16 +612,3 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
-
-
-def check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
-def check_positive_int(name: str, value, allow=()) -> None:
-    if value in allow:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        extra = f" or {', '.join(map(repr, allow))}" if allow else ""
-        raise ValueError(f"{name} must be a positive integer{extra}, got {value!r}")

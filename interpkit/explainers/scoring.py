@@ -14,9 +14,9 @@ import torch
 
 from ..models import Classifier, id_position_embeddings
 from .base import Inputs
+from .vocabulary import OUTPUTS
 
-#: What gradient and perturbation methods can explain.
-OUTPUTS = ("probability", "logit")
+__all__ = ["OUTPUTS", "ScoreModel", "auto_batch_size", "class_score", "seeded"]
 #: Budgets of rows × seq² for "auto" batch sizes. Attention memory grows with the square of
 #: the length: measured on MiniLM-L6 (12 heads, 6 layers), a backward pass keeps ~230 MB per
 #: 512-token row and inference needs ~40 MB, so these stay near 0.5 GB (Binder has 2 GB).
@@ -81,9 +81,13 @@ class ScoreModel(torch.nn.Module):
         self.token_type_ids = inputs.token_type_ids
         self.position_ids = position_ids(model, inputs.input_ids)
         self.target, self.contrast, self.output = target, contrast, output
+        #: Inputs evaluated so far (rows of every batch): the ``evaluations`` diagnostic.
+        self.rows = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The explained score of each row of ``x`` (token ids or word embeddings)."""
         n = x.shape[0]
+        self.rows += int(n)
         kwargs = {"attention_mask": self.attention_mask.expand(n, -1)}
         if self.token_type_ids is not None:
             kwargs["token_type_ids"] = self.token_type_ids.expand(n, -1)

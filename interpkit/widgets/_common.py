@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import render
-from ..models import as_text_list
+from ..validation import check_texts
 
 #: Sequential colour of attention (not the red/blue of "for"/"against" a class).
 ATTENTION_RGB = (84, 39, 143)
@@ -31,7 +31,7 @@ def check_text(text) -> str:
     """``text`` as one non-empty string, or a one-line error that says what to pass."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}: pass one sentence")
-    (text,) = as_text_list(text)
+    (text,) = check_texts(text)
     return text
 
 
