@@ -6,8 +6,10 @@ directly. A :class:`TextClassifier` is anything with class names and batched pro
 an :class:`interpkit.Classifier`, a keyword model in a test, a wrapped scikit-learn pipeline.
 
 The Predictor predicts each distinct text once (de-duplicated within a call, memoised across
-calls), sends new texts to the classifier in length-sorted batches (little padding), and calls
-``on_batch(done, total)`` after each batch so progress bars hook in here rather than through a
+calls) and sends the new texts of a request to the classifier sorted by length (little
+padding): in one call (the classifier's ``predict_proba`` batches them by ``batch_size``), or,
+when ``on_batch`` is given, one call per batch of ``batch_size`` texts with
+``on_batch(done, total)`` after each, so progress bars hook in here rather than through a
 proxy classifier.
 
 Example
@@ -75,9 +77,10 @@ class Predictor:
     classifier : TextClassifier
         The model asked for new texts.
     batch_size : int
-        Texts per call of the classifier's ``predict_proba``.
+        Texts per forward pass: passed to the classifier's ``predict_proba``.
     on_batch : callable, optional
-        ``on_batch(done, total)`` after each batch of a request (progress bars).
+        ``on_batch(done, total)`` after each batch of a request (progress bars). Without it,
+        all new texts of a request go to the classifier in one call, which batches them.
     warn_truncation : bool
         False silences the classifier's :class:`~interpkit.TruncationWarning` (for perturbed
         copies of a text whose truncation was already reported).
@@ -154,9 +157,10 @@ class Predictor:
 
     def _predict_new(self, new: list[str], batch_size: int) -> None:
         order = sorted(range(len(new)), key=lambda i: len(new[i]))
+        step = batch_size if self.on_batch is not None else len(order)
         done = 0
-        for start in range(0, len(order), batch_size):
-            batch = [new[i] for i in order[start : start + batch_size]]
+        for start in range(0, len(order), step):
+            batch = [new[i] for i in order[start : start + step]]
             real = [t for t in batch if t.strip()]
             if real:
                 self._store(real, self._ask(real, batch_size))

@@ -49,7 +49,7 @@ FAST = {
     "smoothgrad": {"n_samples": 4},
     "shap": {"n_samples": 4},
     "kernel_shap": {"n_samples": 40},
-    "lime": {"num_samples": 150},
+    "lime": {"n_samples": 150},
 }
 
 
@@ -242,8 +242,8 @@ def test_options_are_checked_with_clear_messages(lively):
         ig.explain(TEXT, baseline="unk")
     with pytest.raises(ValueError, match="output must be one of"):
         interpkit.explain(lively, TEXT, method="saliency", output="prob")
-    with pytest.raises(ValueError, match="num_samples must be"):
-        interpkit.explain(lively, TEXT, method="lime", num_samples=-5)
+    with pytest.raises(ValueError, match="n_samples must be"):
+        interpkit.explain(lively, TEXT, method="lime", n_samples=-5)
     with pytest.raises(ValueError, match="layer must be one of"):
         interpkit.explain(lively, TEXT, method="attention", layer="top")
     with pytest.raises(ValueError, match="layer 5 does not exist"):
@@ -287,9 +287,9 @@ def test_a_slow_tokenizer_is_refused_clearly(lively):
 
 
 def test_explainer_repr_and_params(lively):
-    lime = get_explainer("lime")(lively, num_samples=10)
-    assert lime.get_params()["num_samples"] == 10
-    assert repr(lime).startswith("Lime(num_samples=10, num_features=None, seed=0")
+    lime = get_explainer("lime")(lively, n_samples=10)
+    assert lime.get_params()["n_samples"] == 10
+    assert repr(lime).startswith("Lime(n_samples=10, num_features=None, seed=0")
 
 
 # --------------------------------------------------------------------------- words
@@ -415,7 +415,7 @@ def test_cjk_words_are_characters_for_every_method(text, expected):
     e = interpkit.explain(clf, text, method="random")
     assert e.words == expected and e.unknown_fraction == 0
     assert sorted({w for w in e.token_to_word if w is not None}) == list(range(len(expected)))
-    lime = interpkit.explain(clf, text, method="lime", num_samples=300)
+    lime = interpkit.explain(clf, text, method="lime", n_samples=300)
     assert lime.word_scores.shape == (len(expected),) and np.count_nonzero(lime.word_scores) > 1
     shap = interpkit.explain(clf, text, method="kernel_shap", target=1)
     assert shap.word_scores.shape == (len(expected),)
@@ -655,7 +655,7 @@ def _through_every_entry_point(clf, options: dict) -> dict:
             n_perturb=4,
             n_adversarial=1,
             adversarial_method=ig,
-            explain_options=options,
+            options={ig: options},
             progress=False,
         ),
     }
@@ -858,9 +858,9 @@ def test_attention_works_on_an_sdpa_model():
 
 
 def test_lime_is_deterministic_under_a_seed(lively):
-    a = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=7)
-    b = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=7)
-    c = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=8)
+    a = interpkit.explain(lively, TEXT, method="lime", n_samples=300, seed=7)
+    b = interpkit.explain(lively, TEXT, method="lime", n_samples=300, seed=7)
+    c = interpkit.explain(lively, TEXT, method="lime", n_samples=300, seed=8)
     np.testing.assert_array_equal(a.word_scores, b.word_scores)
     assert a.diagnostics == b.diagnostics
     assert not np.array_equal(a.word_scores, c.word_scores)
@@ -880,7 +880,7 @@ def test_lime_predicts_each_distinct_perturbation_once(lively, monkeypatch):
         return original(texts, batch_size=batch_size)
 
     monkeypatch.setattr(clf, "predict_proba", spy)
-    e = interpkit.explain(clf, "a good film", method="lime", num_samples=500)
+    e = interpkit.explain(clf, "a good film", method="lime", n_samples=500)
     # 3 words: at most 2**3 - 1 distinct non-empty perturbations besides the text itself
     assert len(seen) == len(set(seen)) <= 6
     assert TEXT not in seen and "a good film" not in seen  # the text's prediction is reused
@@ -892,14 +892,14 @@ def test_lime_predicts_each_distinct_perturbation_once(lively, monkeypatch):
 
 
 def test_lime_num_features_limits_the_weighted_words(lively):
-    e = interpkit.explain(lively, TEXT, method="lime", num_samples=200, num_features=2)
+    e = interpkit.explain(lively, TEXT, method="lime", n_samples=200, num_features=2)
     assert np.count_nonzero(e.word_scores) == 2
 
 
 def test_lime_on_a_long_text_warns_once(lively):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        e = interpkit.explain(lively, LONG, method="lime", num_samples=100)
+        e = interpkit.explain(lively, LONG, method="lime", n_samples=100)
     assert sum(issubclass(w.category, TruncationWarning) for w in caught) == 1
     assert e.truncated
 
@@ -907,13 +907,13 @@ def test_lime_on_a_long_text_warns_once(lively):
 def test_lime_refuses_too_few_samples_to_fit_its_surrogate(lively):
     # TEXT has 9 words: 9 weights and an intercept need 10 samples (the text and 9 others)
     for n in (1, 9):
-        with pytest.raises(ValueError, match=f"num_samples={n} is too few.*9 words.*at least 10"):
-            interpkit.explain(lively, TEXT, method="lime", num_samples=n)
-    e = interpkit.explain(lively, TEXT, method="lime", num_samples=10)
+        with pytest.raises(ValueError, match=f"n_samples={n} is too few.*9 words.*at least 10"):
+            interpkit.explain(lively, TEXT, method="lime", n_samples=n)
+    e = interpkit.explain(lively, TEXT, method="lime", n_samples=10)
     assert np.isfinite(e.diagnostics["r2"]) and np.any(e.word_scores != 0)
     with pytest.raises(ValueError, match="at least 2 samples"):
-        interpkit.explain(lively, "good", method="lime", num_samples=1)
-    assert interpkit.explain(lively, "good", method="lime", num_samples=2).word_scores.shape == (1,)
+        interpkit.explain(lively, "good", method="lime", n_samples=1)
+    assert interpkit.explain(lively, "good", method="lime", n_samples=2).word_scores.shape == (1,)
 
 
 # --------------------------------------------------------------------------- random control
