@@ -92,5 +92,5 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    """The public names, for tab completion."""
+    """List the public names, for tab completion."""
     return sorted(set(globals()) | set(__all__))

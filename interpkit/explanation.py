@@ -20,12 +20,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import render
 from .storage import to_jsonable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMAT = "interpkit.Explanation"
 FORMAT_VERSION = 1
@@ -78,6 +81,7 @@ class Explanation:
     extras: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Coerce every field to its plain type and check that the sizes agree."""
         self.tokens = [str(t) for t in self.tokens]
         self.offsets = [(int(s), int(e)) for s, e in self.offsets]
         self.scores = np.asarray(self.scores, dtype=np.float64).reshape(-1)
@@ -141,7 +145,7 @@ class Explanation:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
 
     def top(self, k: int = 5, level: str = "word", by: str = "score") -> list[tuple[str, float]]:
-        """The ``k`` words (or tokens) with the highest scores, as ``(text, score)`` pairs.
+        """Return the ``k`` words (or tokens) with the highest scores, as ``(text, score)`` pairs.
 
         ``by="score"`` puts the strongest support for the explained class first;
         ``by="abs"`` ranks by magnitude (either direction). Special tokens are left out at
@@ -157,8 +161,8 @@ class Explanation:
         idx.sort(key=lambda i: -key[i])
         return [(names[i], float(scores[i])) for i in idx[:k]]
 
-    def to_frame(self, level: str = "word"):
-        """A pandas DataFrame, one row per word (or token), in text order.
+    def to_frame(self, level: str = "word") -> pd.DataFrame:
+        """Return a pandas DataFrame, one row per word (or token), in text order.
 
         Columns: ``word``/``token``, ``start``, ``end``, ``score``; token level adds ``word``
         (the index of the word it belongs to, ``<NA>`` for special tokens).
@@ -239,6 +243,7 @@ class Explanation:
         return cls.from_dict(data)
 
     def __eq__(self, other: object) -> bool:
+        """Compare everything but ``extras`` (through the JSON text: exact, NaN-safe)."""
         if not isinstance(other, Explanation):
             return NotImplemented
         return self.to_json() == other.to_json()  # NaN-safe, exact for floats
@@ -247,7 +252,7 @@ class Explanation:
 
     # -- display ----------------------------------------------------------------------
     def to_html(self, level: str = "word", show_timing: bool = False) -> str:
-        """A standalone HTML snippet: highlighted text, legend, probabilities, method.
+        """Return a standalone HTML snippet: highlighted text, legend, probabilities, method.
 
         Every string is escaped; no scripts, ids or external resources. Timing is left out
         by default so stored notebook outputs stay the same from run to run.
@@ -288,18 +293,22 @@ class Explanation:
 
     @property
     def unknown_fraction(self) -> float:
-        """Share of the text's tokens (special tokens aside) that the tokenizer did not know
-        ([UNK]); ``diagnostics["unknown_fraction"]``, 0.0 when it has none."""
+        """Share of the text's tokens (special tokens aside) unknown to the tokenizer ([UNK]).
+
+        ``diagnostics["unknown_fraction"]``, 0.0 when it has none.
+        """
         return float(self.diagnostics.get("unknown_fraction", 0.0))
 
     @property
     def mostly_unknown(self) -> bool:
-        """True when over half of the text's tokens are unknown ([UNK]): the model saw little
-        of the text, and the scores are mostly about [UNK] tokens."""
+        """Whether over half of the text's tokens are unknown ([UNK]).
+
+        The model then saw little of the text, and the scores are mostly about [UNK] tokens.
+        """
         return self.unknown_fraction > UNKNOWN_LIMIT
 
     def notices(self) -> list[str]:
-        """What the reader must know before trusting the scores: truncation, unknown tokens.
+        """List what the reader must know before trusting the scores: truncation, [UNK].
 
         Views show the same lines (``Explanation.to_html`` and every view that shows it).
         """
@@ -329,14 +338,15 @@ class Explanation:
         return self.to_html()
 
     def __repr__(self) -> str:
+        """Show the method, what is explained, and the sizes (no scores)."""
         flag = ", truncated" if self.truncated else ""
         return (
             f"Explanation(method={self.method!r}, explained={self.explained!r}, "
             f"words={len(self.words)}, tokens={len(self.tokens)}{flag})"
         )
 
-    def plot(self, ax=None, level: str = "word", k: int | None = None):
-        """Horizontal bar chart of the scores (text order, top to bottom); returns the Axes.
+    def plot(self, ax: Any = None, level: str = "word", k: int | None = None) -> Any:
+        """Draw a horizontal bar chart of the scores (text order, top down); return the Axes.
 
         ``k`` keeps only the ``k`` largest by magnitude (still in text order). Nothing is
         recomputed: the chart is drawn from the stored scores.
@@ -363,7 +373,7 @@ class Explanation:
         return ax
 
 
-def _nan_for_null(value: Any) -> Any:  # noqa: ANN401 - a JSON value
+def _nan_for_null(value: Any) -> Any:
     """JSON ``null`` (None) as NaN, in a number or a list of numbers; anything else as is."""
     if value is None:
         return float("nan")

@@ -21,14 +21,23 @@ import importlib.util
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from .storage import atomic_write_dir, save_model, sweep_stale_writes
 from .validation import check_positive_int, check_texts, resolve_label
+
+if TYPE_CHECKING:
+    from transformers import (
+        BatchEncoding,
+        PretrainedConfig,
+        PreTrainedModel,
+        PreTrainedTokenizerBase,
+    )
 
 __all__ = [
     "Classifier",
@@ -116,7 +125,14 @@ class Classifier:
         Where the model came from, for display.
     """
 
-    def __init__(self, model, tokenizer, labels=None, device="auto", name=None):
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        labels: Sequence[str] | None = None,
+        device: str | torch.device = "auto",
+        name: str | None = None,
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.name = name or getattr(model.config, "_name_or_path", "") or "model"
@@ -138,6 +154,7 @@ class Classifier:
     # -- properties ---------------------------------------------------------------
     @property
     def num_labels(self) -> int:
+        """Number of classes."""
         return len(self.labels)
 
     @property
@@ -180,7 +197,7 @@ class Classifier:
             )
         return len(over)
 
-    def encode(self, texts: str | Iterable[str], **kwargs):
+    def encode(self, texts: str | Iterable[str], **kwargs: Any) -> BatchEncoding:
         """Tokenise ``texts`` to padded tensors on the device (truncating, with a warning)."""
         items = check_texts(texts)
         self.warn_if_truncated(self.token_lengths(items), items)
@@ -234,7 +251,7 @@ class Classifier:
         :meth:`predict_proba` refuses blank texts, so they ask here.
         """
         enc = self.tokenizer([""], return_tensors="pt").to(self.device)
-        with _eval(self.model):
+        with eval_mode(self.model):
             logits = self.model(**enc).logits.float()
         return torch.softmax(logits, -1)[0].cpu().numpy()
 
@@ -278,6 +295,7 @@ class Classifier:
         return self
 
     def __repr__(self) -> str:
+        """Show the name, labels, device and whether the head is trained."""
         head = "" if self.head_is_trained else ", head untrained"
         return f"Classifier({self.name!r}, labels={self.labels!r}, device='{self.device}'{head})"
 
@@ -285,9 +303,11 @@ class Classifier:
 # --------------------------------------------------------------------------- helpers
 
 
-def id_position_embeddings(model) -> tuple[torch.nn.Module, Callable] | None:
-    """The embeddings module and its position-id function, for a model that derives position
-    ids from the input ids (RoBERTa, XLM-R, CamemBERT, Longformer, MPNet, ...), else None.
+def id_position_embeddings(model: torch.nn.Module) -> tuple[torch.nn.Module, Callable] | None:
+    """Return the embeddings module and its position-id function, or None.
+
+    Only for a model that derives position ids from the input ids (RoBERTa, XLM-R, CamemBERT,
+    Longformer, MPNet, ...).
 
     Those models number positions from ``padding_idx + 1`` and give [PAD] tokens the padding
     position, so a [PAD] token changes the positions around it; BERT-style models number
@@ -307,16 +327,19 @@ def id_position_embeddings(model) -> tuple[torch.nn.Module, Callable] | None:
     return None if make is None else (embeddings, make)
 
 
-def position_offset(model) -> int:
-    """Position slots a model cannot use for tokens: ``padding_idx + 1`` when it derives
-    position ids from input ids (see :func:`id_position_embeddings`), else 0."""
+def position_offset(model: torch.nn.Module) -> int:
+    """Count the position slots a model cannot use for tokens.
+
+    ``padding_idx + 1`` when it derives position ids from input ids (see
+    :func:`id_position_embeddings`), else 0.
+    """
     found = id_position_embeddings(model)
     return 0 if found is None else int(found[0].padding_idx) + 1
 
 
 @contextlib.contextmanager
-def _eval(model):
-    """Dropout off for a prediction; the model's previous mode is restored afterwards."""
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Turn dropout off inside the block; the model's previous mode is restored afterwards."""
     was_training = model.training
     model.eval()
     try:
@@ -326,7 +349,7 @@ def _eval(model):
 
 
 @contextlib.contextmanager
-def eager_attention(model):
+def eager_attention(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     """Temporarily switch a model to eager attention so that attentions are returned."""
     config = model.config
     before = getattr(config, "_attn_implementation", None)
@@ -340,7 +363,7 @@ def eager_attention(model):
         model.set_attn_implementation(before)
 
 
-def _config_labels(config) -> tuple[str, ...]:
+def _config_labels(config: PretrainedConfig) -> tuple[str, ...]:
     names = [config.id2label[i] for i in range(config.num_labels)] if config.id2label else []
     if names and not all(_GENERIC_LABEL.match(str(n)) for n in names):
         return tuple(str(n) for n in names)
@@ -349,7 +372,7 @@ def _config_labels(config) -> tuple[str, ...]:
     return tuple(f"class_{i}" for i in range(config.num_labels))
 
 
-def _set_config_labels(config, labels: Sequence[str]) -> None:
+def _set_config_labels(config: PretrainedConfig, labels: Sequence[str]) -> None:
     config.id2label = dict(enumerate(labels))
     config.label2id = {name: i for i, name in enumerate(labels)}
 
@@ -395,7 +418,7 @@ def verify_sha256(path: Path, expected: str) -> None:
 
 
 def _looks_like_path(name: str) -> bool:
-    """True for strings that can only be a local path (hub names are "name" or "org/name")."""
+    """Tell whether ``name`` can only be a local path (hub names are "name" or "org/name")."""
     return (
         name.startswith((".", "/", "~", "\\"))
         or name.count("/") > 1
@@ -404,7 +427,7 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _resolve_local(path: Path) -> Path:
-    """A model folder given by the user: the folder itself, or a fine_tune run's ``model/``."""
+    """Find the model folder in a user's path: itself, or a fine_tune run's ``model/``."""
     if path.is_file():
         raise ValueError(
             f"{path} is a file: pass the folder that contains it (with config.json and "
@@ -422,7 +445,7 @@ def _resolve_local(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _quiet_transformers():
+def _quiet_transformers() -> Iterator[None]:
     """Silence transformers' load report and weight-loading bar (absolute paths, expected notes)."""
     from transformers.utils import logging as hf_logging
 
@@ -548,7 +571,7 @@ def load_classifier(
 
 
 def _damaged_weights_message(source: str, local: bool, err: Exception) -> str:
-    """What to say when safetensors cannot read a model's weights: where, and what to do."""
+    """Say where a model's unreadable weights are, and what to do."""
     reason = str(err).splitlines()[0] if str(err) else type(err).__name__
     if not local:
         return (

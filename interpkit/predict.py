@@ -131,7 +131,7 @@ class Predictor:
         return len(self._cache)
 
     def __bool__(self) -> bool:
-        """Always true: a Predictor with an empty memory is still a predictor."""
+        """Return True: a Predictor with an empty memory is still a predictor."""
         return True
 
     def remember(self, predictions: dict[str, np.ndarray]) -> None:

@@ -203,7 +203,7 @@ def save_model(
 # --------------------------------------------------------------------------- json
 
 
-def to_jsonable(value: Any, *, strict: bool = True) -> Any:  # noqa: ANN401 - any value
+def to_jsonable(value: Any, *, strict: bool = True) -> Any:
     """Plain JSON types from Python/numpy/pandas values (tuples become lists).
 
     Non-finite floats (NaN, ±inf) and pandas' missing values become ``None`` (JSON ``null``),

@@ -42,12 +42,12 @@ import numpy as np
 
 
 def is_int(value: object) -> bool:
-    """True for Python and numpy integers (``bool`` excluded)."""
+    """Tell whether ``value`` is a Python or numpy integer (``bool`` excluded)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def is_number(value: object) -> bool:
-    """True for finite-or-not real numbers (``bool`` excluded)."""
+    """Tell whether ``value`` is a real number, finite or not (``bool`` excluded)."""
     return isinstance(value, (Real, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
@@ -206,7 +206,9 @@ def resolve_labels(
     names: Sequence[str] | None = None,
     where: str = "",
 ) -> np.ndarray:
-    """Indices of many labels: names, or integers that index ``names`` (default: ``labels``).
+    """Return the indices of many labels: names, or integers that index ``names``.
+
+    ``names`` default to ``labels``.
 
     ``names`` are the data's own class names (a ``ClassLabel``'s), so that integer labels of a
     dataset whose classes are in another order than the classifier's are mapped by name.
@@ -235,7 +237,7 @@ class SentimentRoles:
     positive: tuple[int, ...]
 
     def indices(self, role: str) -> tuple[int, ...]:
-        """The class indices of ``role`` (``"negative"`` or ``"positive"``)."""
+        """Return the class indices of ``role`` (``"negative"`` or ``"positive"``)."""
         return self.positive if role == "positive" else self.negative
 
     def role_of(self, index: int) -> str | None:

@@ -198,7 +198,7 @@ def adversarial_search(
     progress: bool = False,
     *,
     options: Mapping[str, Mapping[str, Any]] | None = None,
-    **explain_options: Any,  # noqa: ANN401 - deprecated: the method's options, any value
+    **explain_options: Any,
 ) -> pd.DataFrame:
     """The smallest edit (fewest words changed) that flips each prediction, if one is found.
 

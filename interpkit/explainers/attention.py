@@ -21,6 +21,8 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
@@ -34,9 +36,13 @@ HEAD_MODES = ("mean", "max")
 QUERIES = ("cls", "mean")
 
 
-def drop_special(attention: np.ndarray, special, renormalize: bool = True) -> np.ndarray:
-    """Zero the attention paid to special tokens (columns) and, optionally, rescale every row to
-    sum to 1 again. Works on any ``(..., seq, seq)`` array; rows with nothing left stay zero."""
+def drop_special(
+    attention: np.ndarray, special: Sequence[bool] | np.ndarray, renormalize: bool = True
+) -> np.ndarray:
+    """Zero the attention paid to special tokens (columns); optionally renormalise rows to 1.
+
+    Works on any ``(..., seq, seq)`` array; rows with nothing left stay zero.
+    """
     special = np.asarray(special, dtype=bool)
     out = np.array(attention, dtype=np.float64, copy=True)
     out[..., special] = 0.0
@@ -47,8 +53,10 @@ def drop_special(attention: np.ndarray, special, renormalize: bool = True) -> np
 
 
 def aggregate_heads(attention: np.ndarray, how: str | int = "mean") -> np.ndarray:
-    """``(layers, heads, seq, seq)`` → ``(layers, seq, seq)``: mean or max over heads, or one
-    head by index."""
+    """Reduce ``(layers, heads, seq, seq)`` to ``(layers, seq, seq)``.
+
+    Mean or max over heads, or one head by index.
+    """
     if is_int(how):
         return attention[:, _index(how, attention.shape[1], "head")]
     check_choice("head", how, HEAD_MODES)
@@ -72,7 +80,9 @@ def rollout(attention: np.ndarray, residual: bool = True) -> np.ndarray:
     return result
 
 
-def aggregate_layers(attention: np.ndarray, how: str | int = "last", residual: bool = True):
+def aggregate_layers(
+    attention: np.ndarray, how: str | int = "last", residual: bool = True
+) -> np.ndarray:
     """``(layers, seq, seq)`` → ``(seq, seq)``: rollout, mean, first, last or one layer."""
     if is_int(how):
         return attention[_index(how, attention.shape[0], "layer")]

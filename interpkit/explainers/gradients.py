@@ -56,7 +56,9 @@ class _CaptumExplainer(Explainer):
 
     family = "gradient"
 
-    def _score_model(self, inputs: Inputs, target: int, contrast: int | None, params: dict):
+    def _score_model(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> ScoreModel:
         return ScoreModel(self.classifier.model, inputs, target, contrast, params["output"])
 
     def _diagnostics(self, target: int, contrast: int | None, params: dict) -> dict:
@@ -64,8 +66,8 @@ class _CaptumExplainer(Explainer):
         return {"explains": describe_output(params["output"], labels, target, contrast)}
 
 
-def _needs_grad(classifier, inputs: Inputs) -> torch.Tensor:
-    """The text's word embeddings as a fresh leaf tensor that requires grad."""
+def _needs_grad(classifier: Classifier, inputs: Inputs) -> torch.Tensor:
+    """Return the text's word embeddings as a fresh leaf tensor that requires grad."""
     return input_embeddings(classifier, inputs).clone().requires_grad_()
 
 
@@ -132,7 +134,9 @@ class IntegratedGradients(_CaptumExplainer):
     def _check_params(self, params: dict) -> None:
         check_positive_int("n_steps", params["n_steps"])
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import IntegratedGradients as CaptumIG
         from captum.attr import LayerIntegratedGradients
 
@@ -188,7 +192,9 @@ class Saliency(_CaptumExplainer):
         super().__init__(classifier)
         self._set_params(locals())
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import Saliency as CaptumSaliency
 
         forward = self._score_model(inputs, target, contrast, params)
@@ -214,7 +220,9 @@ class InputXGradient(_CaptumExplainer):
         super().__init__(classifier)
         self._set_params(locals())
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import InputXGradient as CaptumIxG
 
         forward = self._score_model(inputs, target, contrast, params)
@@ -226,8 +234,9 @@ class InputXGradient(_CaptumExplainer):
 
 @register
 class SmoothGrad(_CaptumExplainer):
-    """SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies of the embeddings
-    (Captum's ``NoiseTunnel`` over ``Saliency``), L2 norm per token (unsigned).
+    """SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies of the embeddings.
+
+    Captum's ``NoiseTunnel`` over ``Saliency``, L2 norm per token (unsigned).
 
     Parameters
     ----------
@@ -263,7 +272,9 @@ class SmoothGrad(_CaptumExplainer):
     def _check_params(self, params: dict) -> None:
         check_non_negative_number("noise_level", params["noise_level"])
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import NoiseTunnel
         from captum.attr import Saliency as CaptumSaliency
 
@@ -319,7 +330,9 @@ class DeepLift(_CaptumExplainer):
         super().__init__(classifier)
         self._set_params(locals())
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import DeepLift as CaptumDeepLift
 
         forward = self._score_model(inputs, target, contrast, params)
@@ -351,9 +364,11 @@ class DeepLift(_CaptumExplainer):
 
 @register
 class Occlusion(_CaptumExplainer):
-    """Token occlusion (Zeiler & Fergus 2014, Captum's ``Occlusion``): how much the score drops
-    when a window of tokens is replaced by the baseline. Scores are averaged over the windows
-    that cover a token (signed; positive = the token supports the class).
+    """Token occlusion (Zeiler & Fergus 2014, Captum's ``Occlusion``).
+
+    How much the score drops when a window of tokens is replaced by the baseline. Scores are
+    averaged over the windows that cover a token (signed; positive = the token supports the
+    class).
 
     Parameters
     ----------
@@ -384,7 +399,9 @@ class Occlusion(_CaptumExplainer):
     def _check_params(self, params: dict) -> None:
         check_positive_int("window", params["window"])
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import Occlusion as CaptumOcclusion
 
         forward = self._score_model(inputs, target, contrast, params)

@@ -93,7 +93,7 @@ class Lime(Explainer):
         check_choice("feature_selection", params["feature_selection"], FEATURE_SELECTIONS)
 
     def _predictor(self, inputs: Inputs) -> Predictor:
-        """The Predictor given in place of the classifier, else a new one; knows the text."""
+        """Return the Predictor given in place of the classifier, else a new one, told the text."""
         predictor = self.predictor
         if predictor is None:
             predictor = Predictor(self.classifier, warn_truncation=False)

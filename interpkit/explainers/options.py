@@ -22,7 +22,7 @@ from .base import _REGISTRY, get_explainer, warn_user
 
 
 def _is_nested(options: Mapping[str, Any]) -> bool:
-    """True when ``options`` is keyed by registered method names (``{method: {...}}``)."""
+    """Tell whether ``options`` is keyed by registered method names (``{method: {...}}``)."""
     methods = [key for key in options if key in _REGISTRY]
     if methods and len(methods) != len(options):
         other = next(key for key in options if key not in _REGISTRY)

@@ -20,7 +20,7 @@ import torch
 
 from ..models import Classifier
 from ..predict import Predictor
-from .base import Attribution, Explainer, register
+from .base import Attribution, Explainer, Inputs, register
 from .scoring import (
     ScoreModel,
     auto_batch_size,
@@ -71,7 +71,9 @@ class ShapleySampling(Explainer):
         super().__init__(classifier)
         self._set_params(locals())
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         import captum.attr
 
         forward = ScoreModel(self.classifier.model, inputs, target, contrast, params["output"])
@@ -117,7 +119,9 @@ class WordGame(torch.nn.Module):
     which stay as they are, so the words are the only players.
     """
 
-    def __init__(self, score: torch.nn.Module, embeds: torch.Tensor, token_to_word) -> None:
+    def __init__(
+        self, score: torch.nn.Module, embeds: torch.Tensor, token_to_word: list[int | None]
+    ) -> None:
         super().__init__()
         self.score = score
         self.embeds = embeds

@@ -176,7 +176,7 @@ def seed_stability(
     by: str = "abs",
     *,
     options: Mapping[str, Mapping[str, Any]] | None = None,
-    **old_options: Any,  # noqa: ANN401 - deprecated: the method's options, any value
+    **old_options: Any,
 ) -> float:
     """Mean pairwise agreement of one method's explanations of ``text`` under different seeds.
 
@@ -232,7 +232,7 @@ def edit_stability(
     by: str = "abs",
     *,
     options: Mapping[str, Mapping[str, Any]] | None = None,
-    **old_options: Any,  # noqa: ANN401 - deprecated: the method's options, any value
+    **old_options: Any,
 ) -> float:
     """Agreement of a method's explanations of ``text`` and of a meaning-preserving edit of it.
 
@@ -262,9 +262,9 @@ def edit_stability(
 
 def plot_agreement(
     matrix: pd.DataFrame,
-    ax: Any = None,  # noqa: ANN401 - a matplotlib Axes
-) -> Any:  # noqa: ANN401
-    """The agreement matrix (from :func:`agreement_matrix`) as a heatmap with values in cells."""
+    ax: Any = None,
+) -> Any:
+    """Draw the agreement matrix (from :func:`agreement_matrix`) as a heatmap with values."""
     import matplotlib.pyplot as plt
 
     values = np.asarray(matrix, dtype=np.float64)

@@ -1,5 +1,6 @@
-"""Evaluate explanation methods over a set of texts: one row per text × method, and a summary
-with bootstrap confidence intervals.
+"""Evaluate explanation methods over a set of texts, and summarise with confidence intervals.
+
+One row per text × method; the summary has bootstrap confidence intervals.
 
 Example
 -------
@@ -48,7 +49,7 @@ SUMMARY_METRICS = {
 
 
 def check_methods(methods: str | Iterable[str]) -> list[str]:
-    """Method names, validated against the registry (unknown names list the available ones)."""
+    """Return the method names, checked against the registry (unknown names list the others)."""
     from ..explainers import get_explainer
 
     names = [methods] if isinstance(methods, str) else list(methods)
@@ -62,7 +63,7 @@ def check_methods(methods: str | Iterable[str]) -> list[str]:
 
 
 def _texts(texts: object) -> list[str]:
-    """A list of texts, from a list or a dataset split with a ``text`` column."""
+    """Return a list of texts, from a list or a dataset split with a ``text`` column."""
     if hasattr(texts, "column_names") and "text" in texts.column_names:  # a datasets split
         texts = texts["text"]
     return check_texts(texts)
@@ -166,7 +167,7 @@ def _evaluate_text(
     per_method: dict[str, dict[str, Any]],
     settings: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """The rows of one text: each method's explanation, scored; shared texts predicted once."""
+    """Return the rows of one text: each method's explanation, scored (shared texts once)."""
     from ..explainers import explain
 
     cache: dict = {}  # perturbed texts several methods share are predicted once
@@ -283,8 +284,8 @@ def summarize(
 def plot_summary(
     summary: pd.DataFrame,
     metric: str = "comprehensiveness",
-    ax: Any = None,  # noqa: ANN401 - a matplotlib Axes
-) -> Any:  # noqa: ANN401
+    ax: Any = None,
+) -> Any:
     """Horizontal error bars: each method's mean ``metric`` with its CI (from :func:`summarize`)."""
     import matplotlib.pyplot as plt
 
@@ -332,8 +333,8 @@ def mean_curves(results: pd.DataFrame, kind: str = "deletion", grid: int = 21) -
 def plot_curves(
     results: pd.DataFrame,
     kind: str = "deletion",
-    ax: Any = None,  # noqa: ANN401 - a matplotlib Axes
-) -> Any:  # noqa: ANN401
+    ax: Any = None,
+) -> Any:
     """Mean deletion (or insertion) curve per method, with its mean AUC in the legend."""
     import matplotlib.pyplot as plt
 

@@ -1,4 +1,4 @@
-"""Faithfulness: does removing the words an explanation ranks highest change the prediction?
+"""Faithfulness: does removing the words an explanation ranks highest change the prediction.
 
 Comprehensiveness and sufficiency (DeYoung et al., ERASER, 2020), their AOPC, deletion and
 insertion curves (Petsiuk et al. 2018, applied to words) with the area under each, and the
@@ -63,7 +63,7 @@ def check_k(k: object) -> float:
 
 
 def check_ks(ks: float | Iterable[float]) -> tuple[float, ...]:
-    """A non-empty tuple of valid fractions."""
+    """Return ``ks`` as a non-empty tuple of valid fractions."""
     items = (ks,) if isinstance(ks, (int, float, np.number)) else tuple(ks)
     if not items:
         raise ValueError("ks is empty: pass fractions such as (0.1, 0.2, 0.3, 0.4, 0.5)")
@@ -148,7 +148,7 @@ class Perturber:
             self.replacements = [""] * len(e.words)
 
     def text_without(self, removed: Iterable[int]) -> str:
-        """The text with the words in ``removed`` (indices) masked or deleted."""
+        """Return the text with the words in ``removed`` (indices) masked or deleted."""
         removed = set(int(i) for i in removed)
         parts, pos = [], 0
         for i, (start, end) in enumerate(self.explanation.word_spans):
@@ -218,7 +218,7 @@ class Curve:
         """Trapezoid area under the curve over [0, 1]."""
         return float(np.trapezoid(self.scores, self.fractions))
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:  # noqa: ANN401 - matplotlib Axes
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the curve (stored values, nothing recomputed); returns the Axes."""
         import matplotlib.pyplot as plt
 
@@ -402,7 +402,7 @@ def deletion_curve(
     steps: int = DEFAULT_STEPS,
     removal: str = "mask",
 ) -> Curve:
-    """The explained score as the top words are removed, most important first (AUC: low is good)."""
+    """Compute the explained score as the top words are removed (AUC: low is good)."""
     return faithfulness_scores(classifier, explanation, (1.0,), removal, steps).deletion
 
 
@@ -412,7 +412,7 @@ def insertion_curve(
     steps: int = DEFAULT_STEPS,
     removal: str = "mask",
 ) -> Curve:
-    """The explained score as the top words are put back into an emptied text (high AUC: good)."""
+    """Compute the explained score as the top words are put back (AUC: high is good)."""
     return faithfulness_scores(classifier, explanation, (1.0,), removal, steps).insertion
 
 
@@ -431,7 +431,7 @@ def surrogate_fidelity(
     seed: int = 0,
     *,
     options: Mapping[str, Mapping[str, Any]] | None = None,
-    **lime_options: Any,  # noqa: ANN401 - deprecated: LIME's options, any value
+    **lime_options: Any,
 ) -> dict[str, float]:
     """How well LIME's local linear surrogate predicts the model on *new* perturbations.
 

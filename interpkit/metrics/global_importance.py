@@ -1,4 +1,4 @@
-"""Global view: which words drive each class over a whole dataset split?
+"""Global view: which words drive each class over a whole dataset split.
 
 Each text is explained for its predicted class (or a class you give); every word occurrence
 adds its attribution to that class's tally. Per class and (lower-cased) word we keep the
@@ -54,7 +54,7 @@ class GlobalImportance:
     def top(
         self, label: str, k: int = 10, by: str = "mean", min_count: int | None = None
     ) -> pd.DataFrame:
-        """The ``k`` words with the highest ``by`` for class ``label`` (count ≥ ``min_count``)."""
+        """Return the ``k`` words with the highest ``by`` for ``label`` (count ≥ ``min_count``)."""
         check_choice("by", by, BY)
         if label not in self.labels:
             raise ValueError(f"unknown label {label!r}: labels are {', '.join(self.labels)}")
@@ -68,7 +68,7 @@ class GlobalImportance:
         self,
         k: int = 10,
         by: str = "total",
-        axes: Any = None,  # noqa: ANN401 - matplotlib Axes
+        axes: Any = None,
     ) -> np.ndarray:
         """One bar chart per class: its top ``k`` words by ``by``, counts beside the bars."""
         import matplotlib.pyplot as plt
@@ -111,7 +111,7 @@ class GlobalImportance:
         return "".join(parts)
 
     def __repr__(self) -> str:
-        """Method, number of texts and distinct words."""
+        """Show the method, the number of texts and of distinct words."""
         return (
             f"GlobalImportance(method={self.method!r}, n_texts={self.n_texts}, "
             f"words={self.frame['word'].nunique()})"
@@ -129,7 +129,7 @@ def global_importance(
     progress: bool = True,
     *,
     options: Mapping[str, Mapping[str, Any]] | None = None,
-    **old_options: Any,  # noqa: ANN401 - deprecated: the method's options, any value
+    **old_options: Any,
 ) -> GlobalImportance:
     """Aggregate word attributions over a dataset split, per explained class.
 
