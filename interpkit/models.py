@@ -495,28 +495,7 @@ def load_classifier(
         if len(set(labels)) != len(labels) or len(labels) < 2:
             raise ValueError(f"labels must be at least two distinct names, got {list(labels)}")
     dev = resolve_device(device)
-
-    if name_or_path is None:
-        folder = embedded_model_dir()
-        verify_sha256(folder / "model.safetensors", EMBEDDED_SHA256)
-        source, display, local = str(folder), EMBEDDED_NAME, True
-    else:
-        if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
-            raise TypeError(
-                "name_or_path must be a model folder, a Hugging Face model name, or None"
-            )
-        path = Path(name_or_path).expanduser()
-        if path.exists():
-            folder = _resolve_local(path)
-            source, display, local = str(folder), str(name_or_path), True
-        elif isinstance(name_or_path, os.PathLike) or _looks_like_path(str(name_or_path)):
-            raise FileNotFoundError(
-                f"no model folder at {str(name_or_path)!r}: check the path, or pass None for "
-                "the embedded default"
-            )
-        else:
-            source, display, local = str(name_or_path), str(name_or_path), False
-
+    source, display, local = _model_source(name_or_path)
     n_labels = len(labels) if labels is not None else None
     kwargs = dict(
         attn_implementation="eager",
@@ -568,6 +547,29 @@ def load_classifier(
             stacklevel=2,
         )
     return clf
+
+
+def _model_source(name_or_path: str | os.PathLike[str] | None) -> tuple[str, str, bool]:
+    """Return ``(source for from_pretrained, name shown, whether it is local)``.
+
+    None is the embedded default (its weights checked against the published sha256); an
+    existing folder is loaded from disk; anything else must look like a hub name.
+    """
+    if name_or_path is None:
+        folder = embedded_model_dir()
+        verify_sha256(folder / "model.safetensors", EMBEDDED_SHA256)
+        return str(folder), EMBEDDED_NAME, True
+    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
+        raise TypeError("name_or_path must be a model folder, a Hugging Face model name, or None")
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        return str(_resolve_local(path)), str(name_or_path), True
+    if isinstance(name_or_path, os.PathLike) or _looks_like_path(str(name_or_path)):
+        raise FileNotFoundError(
+            f"no model folder at {str(name_or_path)!r}: check the path, or pass None for "
+            "the embedded default"
+        )
+    return str(name_or_path), str(name_or_path), False
 
 
 def _damaged_weights_message(source: str, local: bool, err: Exception) -> str:

@@ -80,3 +80,30 @@ def test_not_a_classifier_gets_a_clear_error():
         Predictor(object())
     with pytest.raises(ValueError, match="batch_size"):
         Predictor(Counting(), batch_size=0)
+
+
+def test_without_on_batch_a_request_is_one_call_and_an_empty_memory_is_still_truthy():
+    model = Counting()
+    predictor = Predictor(model, batch_size=2)
+    assert predictor and len(predictor) == 0  # `predictor or fallback` keeps the predictor
+    predictor.predict_proba(["a", "bb", "ccc good", "dddd"])
+    assert [len(c) for c in model.calls] == [4]  # the classifier batches them itself
+
+
+def test_a_predictor_shared_with_an_explainer_keeps_what_lime_predicted(tiny):
+    import interpkit
+
+    predictor = Predictor(tiny)
+    e = interpkit.explain(predictor, "a good film", method="lime", n_samples=40, seed=0)
+    assert predictor.texts_requested == e.diagnostics["evaluations"] == 40
+    calls = predictor.model_calls
+    again = interpkit.explain(predictor, "a good film", method="lime", n_samples=40, seed=0)
+    assert predictor.model_calls == calls and again.diagnostics["predicted"] == 0
+    np.testing.assert_array_equal(again.word_scores, e.word_scores)
+
+
+def test_the_error_names_what_was_being_done():
+    from interpkit.predict import check_classifier
+
+    with pytest.raises(TypeError, match="str cannot be audited: it has no predict_proba"):
+        check_classifier("my model", "audited")

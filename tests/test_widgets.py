@@ -390,13 +390,14 @@ def test_lime_view_predicts_through_one_predictor_and_old_name_still_works(clf, 
     with pytest.warns(DeprecationWarning, match="num_samples= is now called n_samples="):
         view = LimeView(clf, TEXT, num_samples=LIME_SAMPLES)
     assert view.samples_slider.value == LIME_SAMPLES
-    first = view.run()
-    assert view.progress.max == first.diagnostics["predicted"] > 0  # on_batch drove the bar
     calls = counter.calls
+    first = view.run()
+    first_calls, calls = counter.calls - calls, counter.calls
+    assert view.progress.max == first.diagnostics["predicted"] > 0  # on_batch drove the bar
     view.seed_box.value = 1
     again = view.run()  # another seed: only perturbations not seen before are predicted
     assert again.diagnostics["predicted"] < first.diagnostics["predicted"]
-    assert counter.calls - calls <= again.diagnostics["model_calls"]
+    assert counter.calls - calls < first_calls
     with pytest.raises(TypeError, match="unexpected keyword argument 'n_sample'"):
         LimeView(clf, TEXT, n_sample=10)
 

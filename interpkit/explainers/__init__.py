@@ -2,24 +2,17 @@
 
 Every explainer is built as ``Method(classifier, **params)`` and called as
 ``explain(text, target=None, contrast=None, **overrides) -> Explanation``. The registry lets
-views, metrics and users list and call methods by name; the classes are exported here too:
+views, metrics and users list and call methods by name; the classes are exported here (and
+from :mod:`interpkit`) too. Class (registry name), by family:
 
-==============================  ===========================  ==============
-class                           registry name                family
-==============================  ===========================  ==============
-:class:`Attention`              ``"attention"``              attention
-:class:`AttentionRollout`       ``"attention_rollout"``      attention
-:class:`IntegratedGradients`    ``"integrated_gradients"``   gradient
-:class:`Saliency`               ``"saliency"``               gradient
-:class:`InputXGradient`         ``"input_x_gradient"``       gradient
-:class:`SmoothGrad`             ``"smoothgrad"``             gradient
-:class:`DeepLift`               ``"deeplift"``               gradient
-:class:`Occlusion`              ``"occlusion"``              perturbation
-:class:`ShapleySampling`        ``"shap"``                   perturbation
-:class:`KernelShap`             ``"kernel_shap"``            perturbation
-:class:`Lime`                   ``"lime"``                   perturbation
-:class:`RandomScores`           ``"random"``                 control
-==============================  ===========================  ==============
+- attention: :class:`Attention` (``"attention"``), :class:`AttentionRollout`
+  (``"attention_rollout"``);
+- gradient: :class:`IntegratedGradients` (``"integrated_gradients"``), :class:`Saliency`
+  (``"saliency"``), :class:`InputXGradient` (``"input_x_gradient"``), :class:`SmoothGrad`
+  (``"smoothgrad"``), :class:`DeepLift` (``"deeplift"``);
+- perturbation: :class:`Occlusion` (``"occlusion"``), :class:`ShapleySampling` (``"shap"``),
+  :class:`KernelShap` (``"kernel_shap"``), :class:`Lime` (``"lime"``);
+- control: :class:`RandomScores` (``"random"``).
 
 Shared parameter names mean the same thing in every method (``n_samples``, ``batch_size``,
 ``seed``, ``baseline``, ``output``, ``integration``: :mod:`.vocabulary`), and functions that run

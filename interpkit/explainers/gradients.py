@@ -176,8 +176,16 @@ class IntegratedGradients(_CaptumExplainer):
         return Attribution(scores, diagnostics=diagnostics)
 
 
+class _OutputOnly(_CaptumExplainer):
+    """A gradient method whose only parameter is ``output``."""
+
+    def __init__(self, classifier: Classifier | Predictor, output: str = "probability") -> None:
+        super().__init__(classifier)
+        self._set_params(locals())
+
+
 @register
-class Saliency(_CaptumExplainer):
+class Saliency(_OutputOnly):
     """Saliency (Simonyan et al. 2014): the L2 norm of the gradient at each token (unsigned).
 
     Parameters
@@ -187,10 +195,6 @@ class Saliency(_CaptumExplainer):
     """
 
     name = "saliency"
-
-    def __init__(self, classifier: Classifier | Predictor, output: str = "probability") -> None:
-        super().__init__(classifier)
-        self._set_params(locals())
 
     def _attribute(
         self, inputs: Inputs, target: int, contrast: int | None, params: dict
@@ -205,7 +209,7 @@ class Saliency(_CaptumExplainer):
 
 
 @register
-class InputXGradient(_CaptumExplainer):
+class InputXGradient(_OutputOnly):
     """Input × Gradient: the gradient times the word embedding, summed per token (signed).
 
     Parameters
@@ -215,10 +219,6 @@ class InputXGradient(_CaptumExplainer):
     """
 
     name = "input_x_gradient"
-
-    def __init__(self, classifier: Classifier | Predictor, output: str = "probability") -> None:
-        super().__init__(classifier)
-        self._set_params(locals())
 
     def _attribute(
         self, inputs: Inputs, target: int, contrast: int | None, params: dict

@@ -363,8 +363,7 @@ def comprehensiveness(
 
     Higher is more faithful: removing what the explanation ranks highest should hurt.
     """
-    result = faithfulness_scores(classifier, explanation, check_ks(k), removal, steps=1)
-    return result.comprehensiveness if _is_sequence(k) else float(result.comprehensiveness[0])
+    return _at_k(classifier, explanation, k, removal, "comprehensiveness")
 
 
 def sufficiency(
@@ -377,8 +376,21 @@ def sufficiency(
 
     Lower is more faithful: the top words alone should keep the prediction.
     """
-    result = faithfulness_scores(classifier, explanation, check_ks(k), removal, steps=1)
-    return result.sufficiency if _is_sequence(k) else float(result.sufficiency[0])
+    return _at_k(classifier, explanation, k, removal, "sufficiency")
+
+
+def _at_k(
+    classifier: TextClassifier | Predictor,
+    explanation: Explanation,
+    k: float | Sequence[float],
+    removal: str,
+    metric: str,
+) -> float | np.ndarray:
+    """One removal metric at ``k``: a float, or an array for several k's."""
+    values = getattr(
+        faithfulness_scores(classifier, explanation, check_ks(k), removal, steps=1), metric
+    )
+    return values if _is_sequence(k) else float(values[0])
 
 
 def aopc(

@@ -19,6 +19,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import render
+from ..models import Classifier
+from ..predict import Predictor
 from ..validation import check_texts
 
 #: Sequential colour of attention (not the red/blue of "for"/"against" a class).
@@ -142,7 +144,12 @@ class TextView(widgets.VBox):
     user asks for more (a Run button).
     """
 
-    def _setup(self, classifier, text: str, controls: Sequence[widgets.Widget]) -> None:
+    def _setup(
+        self,
+        classifier: Classifier | Predictor,
+        text: str,
+        controls: Sequence[widgets.Widget],
+    ) -> None:
         self.classifier = classifier
         self._text = check_text(text)
         self._text_error: str | None = None  # the text box holds no valid text

@@ -30,22 +30,13 @@ from .. import render
 from ..explainers import explain, get_explainer, method_options
 from ..explanation import Explanation
 from ..metrics.agreement import MEASURES, agreement_matrix
+from ..metrics.evaluation import DEFAULT_METHODS  # offered: the methods evaluate_explanations runs
 from ..metrics.faithfulness import DEFAULT_KS, REMOVALS, Faithfulness, check_ks, faithfulness_scores
 from ..models import Classifier
 from ..predict import Predictor, as_predictor
 from ..validation import check_choice
 from ._common import TextView, block, note_html
 
-#: Offered by default: attention, rollout, the main gradient methods, LIME and the control.
-DEFAULT_METHODS = (
-    "attention",
-    "attention_rollout",
-    "integrated_gradients",
-    "saliency",
-    "input_x_gradient",
-    "lime",
-    "random",
-)
 #: Ticked by default: the ones that take well under a second on a CPU.
 DEFAULT_SELECTED = ("attention", "integrated_gradients", "saliency", "random")
 REMOVED = {"mask": "masked", "delete": "deleted"}
