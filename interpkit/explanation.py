@@ -26,6 +26,7 @@ import numpy as np
 
 from . import render
 from .storage import to_jsonable
+from .validation import check_choice, check_non_negative_int
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,9 +141,8 @@ class Explanation:
     def _items(self, level: str) -> tuple[list[str], list[tuple[int, int]], np.ndarray]:
         if level == "word":
             return self.words, self.word_spans, self.word_scores
-        if level == "token":
-            return self.tokens, self.offsets, self.scores
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+        check_choice("level", level, LEVELS)
+        return self.tokens, self.offsets, self.scores
 
     def top(self, k: int = 5, level: str = "word", by: str = "score") -> list[tuple[str, float]]:
         """Return the ``k`` words (or tokens) with the highest scores, as ``(text, score)`` pairs.
@@ -151,10 +151,8 @@ class Explanation:
         ``by="abs"`` ranks by magnitude (either direction). Special tokens are left out at
         token level. Ties keep text order.
         """
-        if not isinstance(k, (int, np.integer)) or k < 0:
-            raise ValueError(f"k must be a non-negative integer, got {k!r}")
-        if by not in ("score", "abs"):
-            raise ValueError(f"by must be 'score' or 'abs', got {by!r}")
+        check_non_negative_int("k", k)
+        check_choice("by", by, ("score", "abs"))
         names, _, scores = self._items(level)
         idx = [i for i in range(len(names)) if level == "word" or self.token_to_word[i] is not None]
         key = np.abs(scores) if by == "abs" else scores

@@ -207,6 +207,17 @@ EVALUATIONS = {
 }
 
 
+def test_method_classes_are_exported_with_their_registry_names():
+    from interpkit import explainers
+
+    for cls in explainers.METHOD_CLASSES:
+        assert getattr(interpkit, cls.__name__) is cls is getattr(explainers, cls.__name__)
+        assert get_explainer(cls.name) is cls and cls.__name__ in interpkit.__all__
+    assert [cls.name for cls in explainers.METHOD_CLASSES] == list_explainers()
+    e = interpkit.IntegratedGradients(lively_of("bert"), n_steps=4).explain(TEXT)
+    assert e.method == "integrated_gradients"
+
+
 def test_shared_names_are_the_vocabulary_and_no_method_keeps_an_old_spelling():
     for method in list_explainers():
         cls = get_explainer(method)
