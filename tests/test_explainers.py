@@ -286,6 +286,7 @@ def test_n_samples_is_the_number_of_perturbed_inputs_evaluated(method, lively):
         interpkit.explain(lively, TEXT, method=method, n_samples=0)
 
 
+@pytest.mark.filterwarnings("ignore:DeepLift scores sum:RuntimeWarning")  # tested below
 @pytest.mark.parametrize("name, values", [("output", OUTPUTS), ("baseline", BASELINES)])
 def test_output_and_baseline_accept_the_same_values_everywhere(name, values, lively):
     methods = _methods_with(name)
