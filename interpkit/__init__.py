@@ -38,6 +38,22 @@ _EXPORTS = {
     "explain": "explainers",
     "list_explainers": "explainers",
     "get_explainer": "explainers",
+    # the method classes (registry names in interpkit.explainers' docs)
+    "Attention": "explainers",
+    "AttentionRollout": "explainers",
+    "IntegratedGradients": "explainers",
+    "Saliency": "explainers",
+    "InputXGradient": "explainers",
+    "SmoothGrad": "explainers",
+    "DeepLift": "explainers",
+    "Occlusion": "explainers",
+    "ShapleySampling": "explainers",
+    "KernelShap": "explainers",
+    "Lime": "explainers",
+    "RandomScores": "explainers",
+    # the prediction seam
+    "TextClassifier": "predict",
+    "Predictor": "predict",
     "AttentionView": "widgets",
     "SaliencyView": "widgets",
     "LimeView": "widgets",
@@ -65,7 +81,8 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
+    """Import a public name on first use (``import interpkit`` stays cheap)."""
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'interpkit' has no attribute {name!r}")
@@ -75,4 +92,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
+    """List the public names, for tab completion."""
     return sorted(set(globals()) | set(__all__))

@@ -13,6 +13,10 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,7 +208,7 @@ def _parse_label_map(items: list[str]) -> dict | None:
 
 
 def _check_model_arg(model: str | None, default: str) -> None:
-    """A --model that can only be a path must exist (said in command-line words)."""
+    """Refuse a --model that can only be a path and does not exist (in command-line words)."""
     from .models import _looks_like_path
 
     if model is None or model == "demo" or Path(model).expanduser().exists():
@@ -216,12 +220,12 @@ def _check_model_arg(model: str | None, default: str) -> None:
         )
 
 
-def _class_names(dataset) -> list[str] | None:
+def _class_names(dataset: DatasetDict) -> list[str] | None:
     feature = dataset["train"].features.get("label") if "train" in dataset else None
     return list(feature.names) if hasattr(feature, "names") else None
 
 
-def _train(args) -> int:
+def _train(args: argparse.Namespace) -> int:
     from .data import load_dataset
 
     labels = _csv(args.labels)
@@ -264,7 +268,7 @@ def _train(args) -> int:
     return 0
 
 
-def _predict(args) -> int:
+def _predict(args: argparse.Namespace) -> int:
     import json
 
     from .models import load_classifier
@@ -295,7 +299,7 @@ def _predict(args) -> int:
     return 0
 
 
-def _demo(args) -> int:
+def _demo(args: argparse.Namespace) -> int:
     from .train import DEMO_NAME, MODEL, cache_dir, demo_classifier
 
     clf = demo_classifier(device=args.device, retrain=args.retrain)
@@ -303,7 +307,7 @@ def _demo(args) -> int:
     return 0
 
 
-def _audit(args) -> int:
+def _audit(args: argparse.Namespace) -> int:
     from .audit import STEPS, audit
     from .data import load_dataset
 

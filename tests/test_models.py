@@ -253,7 +253,7 @@ def test_a_damaged_weights_file_names_its_path_and_the_fix(tmp_path, tiny, keep)
 
 
 def _owned(parent, kind, pid, host=None):
-    from interpkit.models import _owner_tag
+    from interpkit.storage import _owner_tag
 
     host = host or _owner_tag().split("-")[0]
     suffix = f"-{pid}-x1y2" if kind == "tmp" else f"-{pid}"
@@ -264,7 +264,7 @@ def _owned(parent, kind, pid, host=None):
 
 
 def test_stale_save_folders_are_swept_only_when_their_owner_is_gone(tmp_path):
-    from interpkit.models import STALE_AFTER_S, sweep_stale_writes
+    from interpkit.storage import STALE_AFTER_S, sweep_stale_writes
 
     target = tmp_path / "model"
     target.mkdir()
@@ -294,7 +294,7 @@ def test_stale_save_folders_are_swept_only_when_their_owner_is_gone(tmp_path):
 
 
 def test_a_save_killed_between_its_renames_gets_the_last_complete_model_back(tmp_path, tiny):
-    from interpkit.models import _owner_tag, sweep_stale_writes
+    from interpkit.storage import _owner_tag, sweep_stale_writes
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
