@@ -14,9 +14,11 @@ PosixPath('report.html')
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +85,38 @@ def _is_missing(value: Any) -> bool:
     except ImportError:  # pragma: no cover - pandas is a dependency
         return False
     return value is pd.NA or value is pd.NaT
+
+
+#: The metadata file :func:`save_model` writes beside a model's weights (``info=``).
+RUN_INFO = "interpkit.json"
+
+
+def atomic_write_dir(target: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_dir)`` then move ``tmp_dir`` to ``target``, replacing it safely.
+
+    Interim (issue 15, branch i15-train): delegates to ``interpkit.models.atomic_write_dir``
+    until the seam branch moves that function here.
+    """
+    from .models import atomic_write_dir as write_dir
+
+    target = Path(target)
+    write_dir(target, write)
+    return target
+
+
+def save_model(
+    model: Any, tokenizer: Any, target: str | os.PathLike, info: dict | None = None
+) -> Path:
+    """Save ``model`` (safetensors) and ``tokenizer`` to ``target`` in one atomic rename.
+
+    ``info`` (a run's metadata) is written beside them as ``interpkit.json``, through
+    :func:`to_jsonable`. Returns the folder.
+    """
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        if info is not None:
+            (tmp / RUN_INFO).write_text(json.dumps(to_jsonable(info), indent=2))
+
+    return atomic_write_dir(Path(target).expanduser(), write)

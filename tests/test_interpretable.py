@@ -7,17 +7,16 @@ import pytest
 import torch
 
 import interpkit
-from interpkit.interpretable import (
+from interpkit.train import (
     TrainingLoss,
     attribution_entropy,
-    attribution_sparsity,
-    compare_variants,
     count_parameters,
     distillation_loss,
     penalized_parameters,
     truncate_layers,
     weight_penalty,
 )
+from interpkit.train.variants import attribution_sparsity, compare_variants
 from interpkit.testing import tiny_classifier
 
 
