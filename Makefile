@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8888
 
-.PHONY: help venv chromium lab test unit browser notebooks student lint format clean
+.PHONY: help venv prepare chromium lab test unit browser notebooks student lint format clean
 
 help:
 	@echo "make lab        open the notebooks in JupyterLab (sets up .venv first)"
@@ -16,6 +16,7 @@ help:
 	@echo "make browser    the real-browser tests: views in JupyterLab + Chromium"
 	@echo "make notebooks  re-execute the notebooks in place (fresh kernel, pinned env)"
 	@echo "make student    student editions in build/student/ (solutions stubbed, checks kept)"
+	@echo "make prepare    build the cached course artefacts (the demo model, ...) once"
 	@echo "make lint       ruff check + format check"
 
 # Idempotent: re-runs only when pyproject.toml or requirements-nodeps.txt change.
@@ -29,7 +30,12 @@ $(STAMP): pyproject.toml requirements-nodeps.txt
 
 venv: $(STAMP)
 
-lab: venv
+# Course artefacts (the demo model, ...): built once into the cache, so no notebook cell trains
+# one (a fresh machine: about 15 minutes on 2 CPU cores, once; afterwards a second).
+prepare: venv
+	$(PY) -m interpkit prepare
+
+lab: venv prepare
 	$(VENV)/bin/jupyter lab --port $(PORT) notebooks/
 
 # The browser tests drive Debian's Chromium: installed here when missing (as root, as CI runs).
@@ -43,7 +49,7 @@ chromium:
 	         "or set INTERPKIT_CHROMIUM to a Chromium binary"; exit 1; \
 	  fi; }
 
-test: venv chromium
+test: venv chromium prepare
 	$(PY) -m pytest
 
 unit: venv

@@ -485,3 +485,29 @@ def test_fine_tune_auto_obeys_precision_env_var(tiny, tiny_data, tmp_path, monke
         info = json.loads((Path(history.attrs["model_dir"]) / "interpkit.json").read_text())
         assert info["settings"]["precision"] == "auto"
         assert info["settings"]["mixed_precision"] == [value]
+
+
+def test_demo_classifier_retrains_on_request_and_when_its_recipe_changed(
+    tmp_path, monkeypatch, tiny_data
+):
+    """Issue 14: ``retrain=True`` trains again; a cached demo whose recorded settings are not
+    the recipe's (the recipe changed) is rebuilt, with a warning that says why."""
+    import interpkit.train.demo as train
+    from interpkit.train.artefacts import ArtefactRebuildWarning
+
+    monkeypatch.setenv("INTERPKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr(train, "load_classifier", _tiny_or_load)
+    monkeypatch.setattr("interpkit.data.load_dataset", lambda *a, **k: tiny_data)
+    monkeypatch.setattr(train, "DEMO_RECIPE", dict(epochs=1, batch_size=8, seed=0))
+    demo_classifier(device="cpu", progress=False)
+    weights = train.demo_dir() / MODEL / "model.safetensors"
+    stamps = [weights.stat().st_mtime_ns]
+    demo_classifier(device="cpu", retrain=True, progress=False)
+    stamps.append(weights.stat().st_mtime_ns)
+    monkeypatch.setattr(train, "DEMO_RECIPE", dict(epochs=2, batch_size=8, seed=0))
+    with pytest.warns(ArtefactRebuildWarning, match=r"built with settings \{'epochs': 1"):
+        demo_classifier(device="cpu", progress=False)
+    stamps.append(weights.stat().st_mtime_ns)
+    assert len(set(stamps)) == 3  # trained three times
+    info = json.loads((train.demo_dir() / MODEL / RUN_INFO).read_text())
+    assert info["settings"]["epochs"] == 2
