@@ -70,7 +70,9 @@ def test_an_artefact_is_built_once_then_loaded(registry):
     weights = _weights(folder)
     second = load_artefact("tiny", device="cpu")
     assert len(BUILDS) == 1 and _weights(folder) == weights  # loaded, not built again
-    assert first.predict_proba("a good film").tolist() == second.predict_proba("a good film").tolist()
+    assert (
+        first.predict_proba("a good film").tolist() == second.predict_proba("a good film").tolist()
+    )
     assert not list(registry.glob(".tiny-v1.*"))  # no temporary folder left behind
 
 
