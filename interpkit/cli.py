@@ -1,4 +1,4 @@
-"""Command line: ``python -m interpkit train|predict|demo|prepare|audit ...`` (also ``interpkit ...``).
+"""Command line: ``python -m interpkit train|predict|demo|prepare|audit ...`` (or ``interpkit``).
 
 The ``train`` command runs unchanged on several GPUs or machines under ``accelerate launch``
 or ``torchrun`` (the HF Trainer handles DDP):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import interpkit
+from interpkit.testing import tiny_classifier
 from interpkit.train import (
     TrainingLoss,
     attribution_entropy,
@@ -17,7 +18,6 @@ from interpkit.train import (
     weight_penalty,
 )
 from interpkit.train.variants import attribution_sparsity, compare_variants
-from interpkit.testing import tiny_classifier
 
 
 def _batch(clf, texts=("the film was great", "a dull plot"), labels=(1, 0)):

@@ -73,13 +73,13 @@ class TrainSettings:
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
 
     def record(self) -> dict[str, Any]:
-        """The settings a run's ``interpkit.json`` records (the reproducible ones)."""
+        """Return the settings a run's ``interpkit.json`` records (the reproducible ones)."""
         logistics = ("save_steps", "logging_steps", "group_by_length", "progress")
         return {k: v for k, v in asdict(self).items() if k not in logistics}
 
 
 def cpu_has_native_bf16() -> bool:
-    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX): bf16 is then faster.
+    """Tell whether the CPU computes bf16 natively (AVX512-BF16 or AMX): bf16 is faster then.
 
     On other CPUs bf16 is emulated and slower than fp32, so "auto" keeps fp32 there.
     """
@@ -90,7 +90,7 @@ def cpu_has_native_bf16() -> bool:
 
 
 def precision_from_env() -> str | None:
-    """The precision ``$INTERPKIT_PRECISION`` imposes on ``precision="auto"`` (None: unset).
+    """Return the precision ``$INTERPKIT_PRECISION`` imposes on "auto" (None: unset).
 
     Empty or ``auto`` means unset; anything else that is not a precision is an error, not a
     silent fallback.
@@ -130,7 +130,7 @@ def _precision(precision: str, on_cpu: bool) -> dict[str, bool]:
 
 
 def computed_precision(args: TrainingArguments) -> list[str]:
-    """The precision a run computes in, as recorded: ``["bf16"]``, ``["fp16"]`` or ``["fp32"]``."""
+    """Return the precision a run computes in: ``["bf16"]``, ``["fp16"]`` or ``["fp32"]``."""
     return [name for name in ("bf16", "fp16") if getattr(args, name)] or ["fp32"]
 
 
@@ -167,8 +167,10 @@ def training_arguments(
     evaluate: bool,
     on_cpu: bool,
 ) -> TrainingArguments:
-    """The HF ``TrainingArguments`` of a run: AdamW, linear warm-up and decay, per-epoch
-    evaluation, checkpoints each epoch (or every ``save_steps``), the precision flags.
+    """Make the HF ``TrainingArguments`` of a run.
+
+    AdamW, linear warm-up and decay, evaluation each epoch, checkpoints each epoch (or every
+    ``save_steps``), the precision flags.
 
     Parameters
     ----------

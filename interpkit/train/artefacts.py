@@ -61,9 +61,12 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import storage
+
+if TYPE_CHECKING:
+    from ..models import Classifier
 
 #: The file in an artefact's folder that records what built it.
 STAMP = "artefact.json"
@@ -71,7 +74,7 @@ STAMP = "artefact.json"
 #: ``build(folder, device, progress)``: train/write the artefact into ``folder``.
 Build = Callable[[Path, str, bool], None]
 #: ``load(folder, device)``: what :func:`load_artefact` returns.
-Load = Callable[[Path, str], Any]
+Load = Callable[[Path, str], object]
 
 
 class ArtefactRebuildWarning(UserWarning):
@@ -83,15 +86,15 @@ def cache_dir() -> Path:
     return Path(os.environ.get("INTERPKIT_CACHE") or Path.home() / ".cache" / "interpkit")
 
 
-def _load_model(folder: Path, device: str) -> Any:
-    """The default ``load``: the classifier ``fine_tune`` saved in ``folder/model``."""
+def _load_model(folder: Path, device: str) -> Classifier:
+    """Load the classifier ``fine_tune`` saved in ``folder/model`` (the default ``load``)."""
     from ..models import load_classifier
 
     return load_classifier(folder / "model", device=device)
 
 
 def _read_stamp(folder: Path) -> Mapping[str, Any] | None:
-    """The default ``recorded``: ``folder/artefact.json`` (None when missing or unreadable)."""
+    """Read ``folder/artefact.json`` (the default ``recorded``; None: missing or unreadable)."""
     try:
         return json.loads((folder / STAMP).read_text())
     except (OSError, ValueError):
@@ -138,7 +141,7 @@ class Recipe:
     description: str = ""
 
     def current_settings(self) -> dict[str, Any]:
-        """The settings as JSON values (a callable ``settings`` is called now)."""
+        """Return the settings as JSON values (a callable ``settings`` is called now)."""
         settings = self.settings() if callable(self.settings) else self.settings
         return storage.to_jsonable(dict(settings))
 
@@ -172,12 +175,12 @@ def register(recipe: Recipe, replace: bool = False) -> Recipe:
 
 
 def recipes() -> dict[str, Recipe]:
-    """The registered recipes by name, in registration order."""
+    """Return the registered recipes by name, in registration order."""
     return dict(_RECIPES)
 
 
 def get_recipe(name: str) -> Recipe:
-    """The recipe registered as ``name`` (an error lists the others)."""
+    """Return the recipe registered as ``name`` (an error lists the others)."""
     if name not in _RECIPES:
         known = ", ".join(_RECIPES) or "none"
         raise ValueError(f"no artefact named {name!r}: the registered ones are {known}")
@@ -185,7 +188,7 @@ def get_recipe(name: str) -> Recipe:
 
 
 def artefact_dir(name: str) -> Path:
-    """The folder of artefact ``name`` in :func:`cache_dir` (it may not be built yet)."""
+    """Return the folder of artefact ``name`` in :func:`cache_dir` (maybe not built yet)."""
     recipe = get_recipe(name)
     return cache_dir() / (recipe.folder or f"{recipe.name}-v{recipe.version}")
 
@@ -235,7 +238,7 @@ def ensure_artefact(
 
 def load_artefact(
     name: str, retrain: bool = False, device: str = "auto", progress: bool = True
-) -> Any:
+) -> object:
     """Artefact ``name``: built the first time (or when stale, or ``retrain``), then loaded.
 
     Parameters

@@ -115,7 +115,7 @@ class LossConfig:
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
-        """The option names, in order (the fields)."""
+        """Return the option names, in order (the fields)."""
         return tuple(f.name for f in dataclasses.fields(cls))
 
     @property
@@ -124,7 +124,7 @@ class LossConfig:
         return bool(self.l1 or self.l2 or self.teacher is not None or self.attribution_penalty)
 
     def check_student(self, student: Classifier) -> None:
-        """The teacher (if any) must have ``student``'s labels, in order, and its tokenizer."""
+        """Check that the teacher (if any) has ``student``'s labels, in order, and tokenizer."""
         teacher = self.teacher
         if teacher is None:
             return
@@ -143,7 +143,7 @@ class LossConfig:
             )
 
     def settings(self) -> dict[str, Any]:
-        """The options as JSON-ready values, as a run's ``interpkit.json`` records them.
+        """Return the options as JSON-ready values, as a run's ``interpkit.json`` records them.
 
         A callable ``penalty_on`` is recorded by its ``repr``, the teacher by its name; the
         distillation options are ``None`` without a teacher (they played no part).

@@ -34,7 +34,7 @@ DEMO_DISPLAY_NAME = "demo: all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes"
 
 
 def demo_dir() -> Path:
-    """The demo model's folder, ``cache_dir() / DEMO_NAME`` (the weights are in ``model/``).
+    """Return the demo model's folder, ``cache_dir() / DEMO_NAME`` (weights in ``model/``).
 
     Fine-tuning the embedded model, its new head initialised after ``torch.manual_seed(seed)``,
     on ``load_dataset()`` with exactly :data:`DEMO_RECIPE` into this folder *is* training the
@@ -45,7 +45,7 @@ def demo_dir() -> Path:
 
 
 def _seeded_base(device: str, seed: int) -> Classifier:
-    """The embedded model, its new head drawn from ``seed`` whatever ran before in this process."""
+    """Load the embedded model, its new head drawn from ``seed`` whatever ran before."""
     import torch
 
     with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
@@ -65,12 +65,12 @@ def _build_demo(folder: Path, device: str, progress: bool) -> None:
 
 
 def _demo_settings() -> dict[str, Any]:
-    """The recipe as it stands now (read at each check, so a changed recipe is noticed)."""
+    """Return the recipe as it stands now (read at each check: a change is noticed)."""
     return dict(DEMO_RECIPE)
 
 
 def _recorded_demo(folder: Path) -> Mapping[str, Any] | None:
-    """What built the demo in ``folder``, from the model's ``interpkit.json``.
+    """Read what built the demo in ``folder`` from the model's ``interpkit.json``.
 
     The model's own record, not the registry's stamp, because notebook 01 trains the demo into
     :func:`demo_dir` with ``fine_tune`` directly. The precision is the one the run computed in
@@ -92,7 +92,7 @@ def _recorded_demo(folder: Path) -> Mapping[str, Any] | None:
 
 
 def _load_demo(folder: Path, device: str) -> Classifier:
-    """The demo model in ``folder``, named for display."""
+    """Load the demo model in ``folder``, named for display."""
     clf = load_classifier(folder / MODEL, device=device)
     clf.name = DEMO_DISPLAY_NAME
     return clf
@@ -116,7 +116,7 @@ DEMO = register(
 def demo_classifier(
     device: str = "auto", retrain: bool = False, progress: bool = True
 ) -> Classifier:
-    """The fine-tuned demo model every notebook starts from (trained once, then cached).
+    """Return the fine-tuned demo model every notebook starts from (trained once, cached).
 
     The first call trains it (about 14 minutes on 2 CPU cores in fp32, under 30 on one; seconds
     on a GPU) into :func:`demo_dir` (set ``INTERPKIT_CACHE`` to move it); later calls, from any

@@ -20,7 +20,7 @@ import inspect
 import os
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -29,17 +29,18 @@ from .arguments import TrainSettings, computed_precision, limit_heap_fragmentati
 from .arguments import training_arguments as make_arguments
 from .config import LossConfig
 from .losses import TrainingLoss
-from .splits import PreparedData, prepare_data
 from .run import MODEL, RunFolder, history_frame, run_info, save_run_model
+from .splits import PreparedData, prepare_data
 from .trainer import build_trainer
 
 if TYPE_CHECKING:
+    from datasets import Dataset, DatasetDict
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
 
 def fine_tune(
     classifier: Classifier,
-    dataset: Any,
+    dataset: DatasetDict | Dataset,
     output_dir: str | os.PathLike | None = None,
     *,
     epochs: float = 1,
@@ -59,7 +60,7 @@ def fine_tune(
     progress: bool = True,
     callbacks: Sequence[TrainerCallback] | None = None,
     loss: LossConfig | None = None,
-    **loss_options: Any,
+    **loss_options: object,
 ) -> pd.DataFrame:
     """Fine-tune ``classifier`` in place on ``dataset`` and return the training history.
 
@@ -178,7 +179,7 @@ def fine_tune(
 def _arguments(
     classifier: Classifier, settings: TrainSettings, folder: RunFolder, data: PreparedData
 ) -> TrainingArguments:
-    """The run's TrainingArguments, on the classifier's device."""
+    """Make the run's TrainingArguments, on the classifier's device."""
     import torch
 
     on_cpu = classifier.device.type == "cpu" or not torch.cuda.is_available()
@@ -215,7 +216,7 @@ def _train(
 
 
 def _signature_with_loss_options() -> inspect.Signature:
-    """``fine_tune``'s signature with each :class:`LossConfig` field as a keyword parameter.
+    """Return ``fine_tune``'s signature with each :class:`LossConfig` field as a parameter.
 
     ``**loss_options`` takes them; this makes ``help(fine_tune)``, Jupyter's tooltips and
     ``inspect.signature`` show them with their defaults, taken from the one place they are

@@ -40,7 +40,7 @@ ParameterFilter = Callable[[str, Any], bool]
 def penalized_parameters(
     model: PreTrainedModel, on: str | ParameterFilter = "all"
 ) -> list[tuple[str, torch.nn.Parameter]]:
-    """The ``(name, parameter)`` pairs an L1/L2 penalty covers.
+    """Return the ``(name, parameter)`` pairs an L1/L2 penalty covers.
 
     Parameters
     ----------
@@ -158,7 +158,7 @@ def distillation_loss(
 
 
 def _special_mask(tokenizer: PreTrainedTokenizerBase, input_ids: torch.Tensor) -> torch.Tensor:
-    """True where ``input_ids`` holds [CLS], [SEP] or padding."""
+    """Mark where ``input_ids`` holds [CLS], [SEP] or padding."""
     import torch
 
     mask = torch.zeros_like(input_ids, dtype=torch.bool)
@@ -240,7 +240,7 @@ class TrainingLoss:
         config: LossConfig | None = None,
         *,
         tokenizer: PreTrainedTokenizerBase | None = None,
-        **options: Any,
+        **options: object,
     ) -> None:
         self.config = LossConfig.resolve(config, options)
         if self.config.attribution_penalty and tokenizer is None:

@@ -79,9 +79,11 @@ class RunFolder:
 
     @classmethod
     def open(cls, output_dir: str | os.PathLike | None, resume: bool) -> RunFolder:
-        """Make the folder (a temporary one for ``None``), sweep what a run killed while
-        saving left, and find the last checkpoint when ``resume`` (a warning when there is
-        none: training starts afresh)."""
+        """Make the run folder and find the checkpoint to resume from.
+
+        ``None`` makes a temporary folder. What a run killed while saving left is swept; with
+        ``resume`` and no checkpoint, a warning says training starts afresh.
+        """
         from transformers.trainer_utils import get_last_checkpoint
 
         if output_dir is None:
@@ -105,7 +107,7 @@ class RunFolder:
 
 
 def history_frame(log_history: list[dict]) -> pd.DataFrame:
-    """The Trainer's log as a table: one row per logged step and per evaluation.
+    """Tabulate the Trainer's log: one row per logged step and per evaluation.
 
     Columns: :data:`HISTORY_COLUMNS`, then ``loss_ce``, ``loss_distill``, ... (the terms of the
     loss) when the loss had extra terms.
@@ -122,7 +124,7 @@ def history_frame(log_history: list[dict]) -> pd.DataFrame:
 
 
 def last_eval(history: pd.DataFrame) -> dict[str, float]:
-    """The last evaluation's epoch, loss, accuracy and macro-F1 (empty: none)."""
+    """Return the last evaluation's epoch, loss, accuracy and macro-F1 (empty: none)."""
     evals = history.dropna(subset=["eval_accuracy"])
     if evals.empty:
         return {}
@@ -133,7 +135,7 @@ def last_eval(history: pd.DataFrame) -> dict[str, float]:
 def run_info(
     classifier: Classifier, history: pd.DataFrame, settings: dict[str, Any], runtime: float
 ) -> dict[str, Any]:
-    """What ``interpkit.json`` records of a run (history, final evaluation, settings, ...)."""
+    """Return what ``interpkit.json`` records of a run (history, final scores, settings...)."""
     return {
         "history": json.loads(history.to_json(orient="records")),
         "final_eval": last_eval(history),

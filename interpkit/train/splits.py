@@ -15,9 +15,9 @@ Example
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..labels import class_index, class_indices
 from ..models import Classifier, as_text_list
@@ -25,7 +25,7 @@ from ..predict import TextClassifier
 from ..validation import check_positive_int
 
 if TYPE_CHECKING:
-    from datasets import Dataset
+    from datasets import Dataset, DatasetDict
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,10 @@ class PreparedData:
     eval: Dataset | None
 
 
-def split_dataset(dataset: Any, eval_split: str | None) -> tuple[Dataset, Dataset | None]:
-    """The training split and the evaluation split (None: no evaluation) of ``dataset``."""
+def split_dataset(
+    dataset: DatasetDict | Dataset | Mapping[str, Dataset], eval_split: str | None
+) -> tuple[Dataset, Dataset | None]:
+    """Return the training and evaluation splits (None: no evaluation) of ``dataset``."""
     from datasets import Dataset, DatasetDict
 
     if isinstance(dataset, Dataset):
@@ -61,7 +63,7 @@ def split_dataset(dataset: Any, eval_split: str | None) -> tuple[Dataset, Datase
 
 
 def _class_names(split: Dataset) -> list[str] | None:
-    """The split's class names when its label column is a ClassLabel, else None."""
+    """Return the split's class names when its label column is a ClassLabel, else None."""
     from datasets import ClassLabel
 
     feature = split.features.get("label")
@@ -69,7 +71,7 @@ def _class_names(split: Dataset) -> list[str] | None:
 
 
 def _unknown_names(classifier: TextClassifier, names: list[str]) -> list[str]:
-    """The names among ``names`` that are not classes of ``classifier``."""
+    """Return the names among ``names`` that are not classes of ``classifier``."""
     unknown = []
     for name in names:
         try:
@@ -80,7 +82,7 @@ def _unknown_names(classifier: TextClassifier, names: list[str]) -> list[str]:
 
 
 def label_ids(classifier: TextClassifier, split: Dataset, where: str) -> list[int]:
-    """The split's labels as the classifier's class ids, matched by name; clear errors.
+    """Return the split's labels as the classifier's class ids, matched by name.
 
     Parameters
     ----------
@@ -163,12 +165,11 @@ def tokenize(
 
 
 def adopt_label_names(classifier: Classifier, split: Dataset) -> None:
-    """An untrained head takes the training split's class names (so labels travel into
-    checkpoints), unless the user named its classes.
+    """Give an untrained head the training split's class names, unless the user named them.
 
-    Names given to ``load_classifier(labels=...)`` are kept and the data is matched to them by
-    name (any order); a data class they lack is an error that names both lists, never a silent
-    rename.
+    The names then travel into checkpoints. Names given to ``load_classifier(labels=...)``
+    are kept and the data is matched to them by name (any order); a data class they lack is an
+    error that names both lists, never a silent rename.
     """
     names = _class_names(split)
     if classifier.head_is_trained or names is None:
@@ -209,7 +210,7 @@ def quiet_datasets() -> Iterator[None]:
 
 def prepare_data(
     classifier: Classifier,
-    dataset: Any,
+    dataset: DatasetDict | Dataset | Mapping[str, Dataset],
     eval_split: str | None = "validation",
     max_train_examples: int | None = None,
     max_eval_examples: int | None = None,

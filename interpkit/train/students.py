@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def _layer_list(model: torch.nn.Module) -> tuple[str, torch.nn.ModuleList]:
-    """The ModuleList of transformer layers and its name (BERT: ``bert.encoder.layer``)."""
+    """Find the ModuleList of transformer layers and its name (BERT: ``bert.encoder.layer``)."""
     import torch
 
     n = getattr(model.config, "num_hidden_layers", None)
@@ -35,7 +35,7 @@ def _layer_list(model: torch.nn.Module) -> tuple[str, torch.nn.ModuleList]:
 
 
 def truncate_layers(classifier: Classifier, num_layers: int) -> Classifier:
-    """A copy of ``classifier`` that keeps only its first ``num_layers`` transformer layers.
+    """Copy ``classifier``, keeping only its first ``num_layers`` transformer layers.
 
     The usual student for distillation (DistilBERT keeps every other layer; the first k work
     as well for a small teacher and are simpler to explain). The original is not changed.
@@ -78,5 +78,5 @@ def truncate_layers(classifier: Classifier, num_layers: int) -> Classifier:
 
 
 def count_parameters(classifier: Classifier) -> int:
-    """Number of parameters of the classifier's model."""
+    """Count the parameters of the classifier's model."""
     return int(sum(p.numel() for p in classifier.model.parameters()))

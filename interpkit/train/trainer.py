@@ -26,12 +26,14 @@ import shutil
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..models import Classifier
 
 if TYPE_CHECKING:
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    import torch
+    from datasets import Dataset
+    from transformers import EvalPrediction, Trainer, TrainerCallback, TrainingArguments
 
     from .losses import TrainingLoss
     from .splits import PreparedData
@@ -41,7 +43,7 @@ SAMPLER_STATE = "interpkit_sampler.pt"
 
 
 def _replayable_sampler_class() -> type:
-    """transformers' length-grouped sampler, made exact under resume (see the module doc)."""
+    """Make transformers' length-grouped sampler exact under resume (see the module doc)."""
     import torch
     from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
@@ -72,7 +74,7 @@ def _replayable_sampler_class() -> type:
             return iter(indices)
 
         def state(self) -> dict | None:
-            """What a checkpoint stores to replay the last drawn epoch (None: none drawn)."""
+            """Return what a checkpoint stores to replay the last drawn epoch (None: none drawn)."""
             if self.drawn is None:
                 return None
             epoch, state = self.drawn
@@ -87,7 +89,7 @@ def _replayable_sampler_class() -> type:
 
 
 def load_sampler_state(checkpoint: str | None, n: int, batch_size: int) -> dict | None:
-    """The sampler state a checkpoint stored, if it matches this run's data and batch size."""
+    """Read the sampler state a checkpoint stored, if it fits this run's data and batches."""
     import torch
 
     if checkpoint is None:
@@ -107,108 +109,126 @@ def load_sampler_state(checkpoint: str | None, n: int, batch_size: int) -> dict 
     return state
 
 
-def _trainer_class() -> type[Trainer]:
-    """The Trainer subclass: atomic checkpoints, replayed batch order, the extra loss terms."""
-    import torch
-    from transformers import Trainer
-    from transformers.trainer_pt_utils import LengthGroupedSampler
-    from transformers.trainer_utils import rotate_checkpoints
+class _AtomicCheckpoints:
+    """Trainer mixin: a checkpoint is written into ``.staging/`` and renamed into place.
 
-    replayable = _replayable_sampler_class()
+    With a replayable sampler, the checkpoint also stores its state (:data:`SAMPLER_STATE`).
+    """
 
-    class AtomicCheckpointTrainer(Trainer):
-        """A Trainer whose checkpoints appear atomically and whose batch order resumes."""
+    _staging: str | None = None
+    _sampler = None
 
-        _staging: str | None = None
-        #: The TrainingLoss when the loss has extra terms; evaluation reports plain CE.
-        interpkit_loss: TrainingLoss | None = None
-        _parts: dict | None = None
-        #: The checkpoint this run resumes from (set before train()).
-        interpkit_resume: str | None = None
-        _sampler = None
+    def _get_output_dir(self, trial: object) -> str:
+        return self._staging or super()._get_output_dir(trial)
 
-        def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler:
-            sampler = super()._get_train_sampler(train_dataset)
-            if type(sampler) is not LengthGroupedSampler:
-                return sampler  # the random sampler is seeded per epoch by accelerate already
-            preset = load_sampler_state(
-                self.interpkit_resume, len(sampler.lengths), sampler.batch_size
-            )
-            self._sampler = replayable(sampler.batch_size, sampler.lengths, preset)
-            return self._sampler
-
-        def compute_loss(
-            self,
-            model: torch.nn.Module,
-            inputs: dict,
-            return_outputs: bool = False,
-            num_items_in_batch: Any = None,
-        ) -> torch.Tensor | tuple[torch.Tensor, dict]:
-            """The TrainingLoss while training (terms summed for logging), else the Trainer's."""
-            extra = self.interpkit_loss
-            if extra is None or not model.training:
-                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            loss, logits, parts = extra(model, inputs)
-            sums = self._parts if self._parts is not None else {}
-            for key, value in parts.items():
-                total, count = sums.get(key, (0.0, 0))
-                sums[key] = (total + value, count + 1)
-            self._parts = sums
-            return (loss, {"logits": logits}) if return_outputs else loss
-
-        def log(self, logs: dict, *args: Any, **kwargs: Any) -> None:
-            """Log each loss term's mean since the last log beside the total loss."""
-            if self._parts and "loss" in logs:
-                for key, (total, count) in self._parts.items():
-                    logs[f"loss_{key}"] = round(total / max(count, 1), 6)
-                self._parts = None
-            return super().log(logs, *args, **kwargs)
-
-        def _get_output_dir(self, trial: Any) -> str:
-            return self._staging or super()._get_output_dir(trial)
-
-        def _save_checkpoint(self, model: torch.nn.Module, trial: Any) -> None:
-            run_dir = super()._get_output_dir(trial)
-            staging = os.path.join(run_dir, ".staging")
-            if self.args.should_save:
-                shutil.rmtree(staging, ignore_errors=True)
-            self._barrier()
-            self._staging = staging
-            try:
-                super()._save_checkpoint(model, trial)
-            finally:
-                self._staging = None
-            self._barrier()
-            if self.args.should_save:
-                self._publish_checkpoint(run_dir, staging)
-            self._barrier()
-
-        def _publish_checkpoint(self, run_dir: str, staging: str) -> None:
-            """Add the sampler state, rename the staged checkpoint into place, rotate."""
-            name = f"checkpoint-{self.state.global_step}"
-            sampler_state = self._sampler.state() if self._sampler is not None else None
-            if sampler_state is not None:
-                torch.save(sampler_state, os.path.join(staging, name, SAMPLER_STATE))
-            final = os.path.join(run_dir, name)
-            if os.path.exists(final):
-                shutil.rmtree(final)
-            os.replace(os.path.join(staging, name), final)
+    def _save_checkpoint(self, model: torch.nn.Module, trial: object) -> None:
+        run_dir = super()._get_output_dir(trial)
+        staging = os.path.join(run_dir, ".staging")
+        if self.args.should_save:
             shutil.rmtree(staging, ignore_errors=True)
-            rotate_checkpoints(
-                output_dir=run_dir, save_total_limit=self.args.save_total_limit, use_mtime=False
-            )
+        self._barrier()
+        self._staging = staging
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            self._staging = None
+        self._barrier()
+        if self.args.should_save:
+            self._publish_checkpoint(run_dir, staging)
+        self._barrier()
 
-        def _barrier(self) -> None:
-            if self.args.world_size > 1:
-                import torch.distributed as dist
+    def _publish_checkpoint(self, run_dir: str, staging: str) -> None:
+        """Add the sampler state, rename the staged checkpoint into place, rotate."""
+        import torch
+        from transformers.trainer_utils import rotate_checkpoints
 
-                if dist.is_available() and dist.is_initialized():
-                    dist.barrier()
+        name = f"checkpoint-{self.state.global_step}"
+        sampler_state = self._sampler.state() if self._sampler is not None else None
+        if sampler_state is not None:
+            torch.save(sampler_state, os.path.join(staging, name, SAMPLER_STATE))
+        final = os.path.join(run_dir, name)
+        if os.path.exists(final):
+            shutil.rmtree(final)
+        os.replace(os.path.join(staging, name), final)
+        shutil.rmtree(staging, ignore_errors=True)
+        rotate_checkpoints(
+            output_dir=run_dir, save_total_limit=self.args.save_total_limit, use_mtime=False
+        )
+
+    def _barrier(self) -> None:
+        if self.args.world_size > 1:
+            import torch.distributed as dist
+
+            if dist.is_available() and dist.is_initialized():
+                dist.barrier()
+
+
+class _ReplayedOrder:
+    """Trainer mixin: the length-grouped sampler replaced by the replayable one."""
+
+    #: The checkpoint this run resumes from (set before train()).
+    interpkit_resume: str | None = None
+
+    def _get_train_sampler(self, train_dataset: Dataset | None = None) -> torch.utils.data.Sampler:
+        from transformers.trainer_pt_utils import LengthGroupedSampler
+
+        sampler = super()._get_train_sampler(train_dataset)
+        if type(sampler) is not LengthGroupedSampler:
+            return sampler  # the random sampler is seeded per epoch by accelerate already
+        preset = load_sampler_state(self.interpkit_resume, len(sampler.lengths), sampler.batch_size)
+        self._sampler = _replayable_sampler_class()(sampler.batch_size, sampler.lengths, preset)
+        return self._sampler
+
+
+class _LossTerms:
+    """Trainer mixin: train on a TrainingLoss and log each term's mean beside the total."""
+
+    #: The TrainingLoss when the loss has extra terms; evaluation reports plain CE.
+    interpkit_loss: TrainingLoss | None = None
+    _parts: dict | None = None
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict,
+        return_outputs: bool = False,
+        num_items_in_batch: torch.Tensor | int | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, dict]:
+        """Use the TrainingLoss while training (terms summed for logs), else the Trainer's."""
+        extra = self.interpkit_loss
+        if extra is None or not model.training:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        loss, logits, parts = extra(model, inputs)
+        sums = self._parts if self._parts is not None else {}
+        for key, value in parts.items():
+            total, count = sums.get(key, (0.0, 0))
+            sums[key] = (total + value, count + 1)
+        self._parts = sums
+        return (loss, {"logits": logits}) if return_outputs else loss
+
+    def log(self, logs: dict, *args: object, **kwargs: object) -> None:
+        """Log each loss term's mean since the last log beside the total loss."""
+        if self._parts and "loss" in logs:
+            for key, (total, count) in self._parts.items():
+                logs[f"loss_{key}"] = round(total / max(count, 1), 6)
+            self._parts = None
+        return super().log(logs, *args, **kwargs)
+
+
+def _trainer_class() -> type[Trainer]:
+    """Make the Trainer subclass: atomic checkpoints, replayed batch order, extra loss terms.
+
+    Made on first use, so that importing :mod:`interpkit.train` does not import the Trainer.
+    """
+    from transformers import Trainer
+
+    class AtomicCheckpointTrainer(_ReplayedOrder, _LossTerms, _AtomicCheckpoints, Trainer):
+        """A Trainer whose checkpoints appear atomically and whose batch order resumes."""
 
     return AtomicCheckpointTrainer
 
 
-def _compute_metrics(eval_pred: Any) -> dict[str, float]:
+def _compute_metrics(eval_pred: EvalPrediction) -> dict[str, float]:
     """Accuracy and macro-F1 of the Trainer's evaluation predictions."""
     import numpy as np
 
@@ -227,7 +247,7 @@ def build_trainer(
     resume_from: str | None = None,
     callbacks: Sequence[TrainerCallback] | None = None,
 ) -> Trainer:
-    """The Trainer of one run: per-batch padding, the extra loss terms, the resume point.
+    """Build the Trainer of one run: per-batch padding, extra loss terms, the resume point.
 
     Parameters
     ----------

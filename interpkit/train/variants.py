@@ -80,7 +80,7 @@ def attribution_sparsity(scores: Explanation | Sequence[float] | np.ndarray) -> 
 
 
 def method_options(options: Mapping[str, Any] | None, method: str) -> dict[str, Any]:
-    """The options for ``method`` from ``options={method: {...}}`` (the one way to pass them).
+    """Return ``method``'s options from ``options={method: {...}}`` (the one way to pass them).
 
     The old flat form (``options={"n_steps": 32}``) still works with a DeprecationWarning that
     shows the new one; options for another method are an error (they would be ignored).
@@ -162,7 +162,7 @@ def _variant_row(
     explain_seconds: float,
     history: pd.DataFrame | None,
 ) -> dict[str, Any]:
-    """The per-variant columns: accuracy, macro-F1 (from ``scores``), size and times."""
+    """Return the per-variant columns: accuracy, macro-F1 (from ``scores``), size, times."""
     return {
         "variant": name,
         "accuracy": scores["accuracy"],
