@@ -22,27 +22,29 @@ Adding a recipe
 ---------------
 Write a build function that trains into the folder it is given, and register it in a module
 that ``interpkit.train`` imports (the demo's is :mod:`interpkit.train.demo`), so that
-``python -m interpkit prepare`` sees it::
+``python -m interpkit prepare`` sees it. The example ``tests/test_artefacts.py`` runs, on the
+tiny model::
 
     from interpkit.train.artefacts import Recipe, register
 
-    SETTINGS = dict(epochs=3, batch_size=16, learning_rate=1e-4, seed=0, precision="fp32")
+    SETTINGS = dict(epochs=1, batch_size=8, learning_rate=1e-3, seed=0, precision="fp32")
 
-    def build_trec(folder, device, progress):
-        import torch
+    def build_tiny(folder, device, progress):
+        from interpkit import fine_tune
+        from interpkit.testing import tiny_classifier, tiny_dataset
 
-        from interpkit import fine_tune, load_classifier
-        torch.manual_seed(SETTINGS["seed"])  # the new head: same weights in any process
-        clf = load_classifier(labels=TREC_CLASSES, device=device)
-        fine_tune(clf, load_trec(), output_dir=folder, progress=progress, **SETTINGS)
+        clf = tiny_classifier(seed=SETTINGS["seed"])  # the new head: the same in any process
+        fine_tune(clf, tiny_dataset(), output_dir=folder, progress=progress, **SETTINGS)
 
-    register(Recipe(name="trec", version=1, build=build_trec, settings=SETTINGS))
+    register(Recipe(name="tiny", version=1, build=build_tiny, settings=SETTINGS))
 
-``load_artefact("trec")`` then returns the model (the default ``load`` reads
-``folder/model``, where ``fine_tune`` saves it; pass ``load=`` for anything else, e.g. a dict
-of variants). Change ``version`` (or the settings) when the recipe changes: cached copies are
-then rebuilt. Train in fp32 (``precision="fp32"``) so that every machine type, Binder's
-included, builds the same weights.
+``load_artefact("tiny")`` then returns the model (the default ``load`` reads ``folder/model``,
+where ``fine_tune`` saves it; pass ``load=`` for anything else, e.g. a dict of variants). For
+the embedded model, draw the new head from the seed as the demo does
+(``torch.manual_seed(seed)`` right before ``load_classifier()``; see ``demo._seeded_base``).
+Change ``version`` (or the settings) when the recipe changes: cached copies are then rebuilt.
+Train in fp32 (``precision="fp32"``) so that every machine type, Binder's included, builds the
+same weights.
 
 Example
 -------
