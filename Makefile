@@ -12,7 +12,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 CHP_VERSION := 5.3.0
 CHP    := $(VENV)/node/.installed-chp-$(CHP_VERSION)
 
-.PHONY: help venv chromium hub-proxy lab test unit browser serving notebooks student lint format clean
+.PHONY: help venv prepare chromium hub-proxy lab test unit browser serving notebooks student lint format clean
 
 help:
 	@echo "make lab        open the notebooks in JupyterLab (sets up .venv first)"
@@ -22,6 +22,7 @@ help:
 	@echo "make serving    make lab (as root and not), a JupyterHub running notebook 02 for 5 users"
 	@echo "make notebooks  re-execute the notebooks in place (fresh kernel, pinned env)"
 	@echo "make student    student editions in build/student/ (solutions stubbed, checks kept)"
+	@echo "make prepare    build the cached course artefacts (the demo model, ...) once"
 	@echo "make lint       ruff check + format check"
 
 # Idempotent: re-runs only when pyproject.toml or requirements-nodeps.txt change.
@@ -35,8 +36,14 @@ $(STAMP): pyproject.toml requirements-nodeps.txt
 
 venv: $(STAMP)
 
+# Course artefacts (the demo model, ...): built once into the cache, so no notebook cell trains
+# one (a fresh machine: about 15 minutes on 2 CPU cores, once; afterwards a second).
+# PREPARE=0 skips it (e.g. to open the notebooks at once and let them build what they need).
+prepare: venv
+	$(if $(filter 0,$(PREPARE)),@echo "PREPARE=0: course artefacts not built now",$(PY) -m interpkit prepare)
+
 # Prints the URL with its token; PORT=8890 make lab for another port, LAB_ARGS for more options.
-lab: venv
+lab: venv prepare
 	$(VENV)/bin/jupyter lab --port=$(PORT) $(ALLOW_ROOT) $(LAB_ARGS) notebooks/
 
 # The browser tests drive Debian's Chromium: installed here when missing (as root, as CI runs).
@@ -61,7 +68,7 @@ $(CHP):
 
 hub-proxy: $(CHP)
 
-test: venv chromium hub-proxy
+test: venv chromium hub-proxy prepare
 	$(PY) -m pytest
 
 unit: venv

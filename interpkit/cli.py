@@ -1,4 +1,4 @@
-"""Command line: ``python -m interpkit train|predict|demo|audit ...`` (also ``interpkit ...``).
+"""Command line: ``python -m interpkit train|predict|demo|prepare|audit ...`` (or ``interpkit``).
 
 The ``train`` command runs unchanged on several GPUs or machines under ``accelerate launch``
 or ``torchrun`` (the HF Trainer handles DDP):
@@ -96,6 +96,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--retrain", action="store_true")
     demo.add_argument("--device", default="auto")
+
+    prepare = sub.add_parser(
+        "prepare",
+        help="build the cached course artefacts (the demo model, ...) not built yet",
+        description="Build every registered artefact (or those NAMEd) into the cache "
+        "(INTERPKIT_CACHE) unless a current copy is there: Binder's postBuild, `make lab` and "
+        "`make test` run it so that no notebook cell trains one.",
+    )
+    prepare.add_argument("names", nargs="*", metavar="NAME", help="artefacts (default: all)")
+    prepare.add_argument("--list", action="store_true", help="list the artefacts and exit")
+    prepare.add_argument("--retrain", action="store_true", help="build them again")
+    prepare.add_argument("--device", default="auto")
+    prepare.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     audit = sub.add_parser(
         "audit",
@@ -307,6 +320,24 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    from .train.artefacts import artefact_dir, get_recipe, prepare, recipes
+
+    if args.list:
+        for name in args.names or recipes():
+            print(f"{name:<12} {get_recipe(name).description}  ({artefact_dir(name)})")
+        return 0
+    done = prepare(
+        args.names or None,
+        retrain=args.retrain,
+        device=args.device,
+        progress=not args.no_progress,
+    )
+    for name, status in done.items():
+        print(f"{name}: {status} in {artefact_dir(name)}")
+    return 0
+
+
 def _audit(args: argparse.Namespace) -> int:
     from .audit import STEPS, audit
     from .data import load_dataset
@@ -364,7 +395,13 @@ def _audit(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one line and exit with status 2 (no traceback)."""
     args = _parser().parse_args(argv)
-    handler = {"train": _train, "predict": _predict, "demo": _demo, "audit": _audit}[args.command]
+    handler = {
+        "train": _train,
+        "predict": _predict,
+        "demo": _demo,
+        "prepare": _prepare,
+        "audit": _audit,
+    }[args.command]
     try:
         return handler(args)
     except (ValueError, TypeError, OSError, ModuleNotFoundError) as err:

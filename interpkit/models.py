@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from .storage import atomic_write_dir, save_model, sweep_stale_writes
+from .storage import save_model
 from .validation import check_positive_int, check_texts, resolve_label
 
 if TYPE_CHECKING:
@@ -44,10 +44,8 @@ __all__ = [
     "TruncationWarning",
     "UntrainedHeadWarning",
     "as_text_list",
-    "atomic_write_dir",  # re-exported for train.py until the training package moves
     "load_classifier",
     "resolve_device",
-    "sweep_stale_writes",  # idem
 ]
 
 DEFAULT_LABELS = ("negative", "positive")
@@ -287,6 +285,46 @@ class Classifier:
         so an interrupted save never leaves a half-written model where a good one was.
         """
         return save_model(self.model, self.tokenizer, Path(path).expanduser().resolve())
+
+    def adopt(
+        self,
+        model: torch.nn.Module | None = None,
+        labels: Sequence[str] | None = None,
+        head_is_trained: bool = True,
+    ) -> Classifier:
+        """Take trained weights and/or class names: the one way they get into a Classifier.
+
+        Parameters
+        ----------
+        model : transformers.PreTrainedModel, optional
+            The new model (e.g. the one training returned). The classifier's device becomes
+            the model's; it is put in eval mode. None keeps the current model.
+        labels : sequence of str, optional
+            Class names in id order, written into the model's config too (so they travel
+            into saved checkpoints). None keeps the current names.
+        head_is_trained : bool, default True
+            Whether the classification head now holds trained weights.
+
+        Returns
+        -------
+        Classifier
+            ``self``.
+        """
+        model = self.model if model is None else model
+        if labels is not None:
+            names = tuple(labels)
+            if len(names) != model.config.num_labels:
+                raise ValueError(
+                    f"{len(names)} label names given but the model has "
+                    f"{model.config.num_labels} outputs"
+                )
+            _set_config_labels(model.config, names)
+            self.labels = names
+        self.model = model
+        self.device = next(model.parameters()).device
+        self.model.eval()
+        self.head_is_trained = bool(head_is_trained)
+        return self
 
     def to(self, device: str | torch.device) -> Classifier:
         """Move the model to another device; returns self."""

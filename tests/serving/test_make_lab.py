@@ -160,7 +160,9 @@ def test_make_lab_as_an_unprivileged_user():
         home = scratch / "home"
         home.mkdir()
         os.chown(home, NOBODY, NOBODY)
-        make_args, kernel = [], "interpkit"
+        # nobody's fresh home has no course artefacts: PREPARE=0 opens the lab without
+        # training them (minutes); the root test runs `make lab` with its prepare step.
+        make_args, kernel = ["PREPARE=0"], "interpkit"
         if not _runs_as_nobody(sys.executable, "-c", "pass"):
             version = f"{sys.version_info.major}.{sys.version_info.minor}"
             system = shutil.which(f"python{version}", path="/usr/local/bin:/usr/bin:/bin")
@@ -170,7 +172,8 @@ def test_make_lab_as_an_unprivileged_user():
                     f"system python{version} to layer a venv on"
                 )
             venv = _layered_venv(scratch / "venv", system)
-            make_args, kernel = [f"VENV={venv}"], None  # its kernelspecs live in its own prefix
+            # its kernelspecs live in its own prefix
+            make_args, kernel = ["PREPARE=0", f"VENV={venv}"], None
         log = scratch / "make-lab.log"
         proc, port, token = make_lab(log, home=home, prefix=DROP_TO_NOBODY, make_args=make_args)
         try:
