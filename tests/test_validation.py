@@ -75,13 +75,6 @@ def test_seed_bool_and_integer_floors():
         v.check_fraction("ci", 1, closed_high=False, hint="pass e.g. 0.95")
 
 
-def test_the_old_labels_module_is_a_re_export():
-    from interpkit import labels
-
-    assert labels.class_index is resolve_label and labels.class_indices is resolve_labels
-    assert labels.sentiment_roles is sentiment_roles
-
-
 # --------------------------------------------------------------------------- labels and roles
 # (formerly tests/test_labels.py: interpkit.labels folded into interpkit.validation)
 
