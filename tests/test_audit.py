@@ -28,6 +28,7 @@ from interpkit.audit import (
     slice_metrics,
 )
 from interpkit.audit.robustness import add_typo, drop_words, misspell
+from interpkit.predict import as_predictor
 from interpkit.testing import KeywordClassifier
 
 
@@ -362,7 +363,7 @@ def test_a_shared_predictor_never_predicts_a_text_twice(kw):
     from interpkit.testing import tiny_dataset
 
     pred = Predictor(kw)
-    assert Predictor(pred) is pred
+    assert as_predictor(pred) is pred  # one memory, passed on as it is
     settings = dict(
         steps=("behavioural", "robustness", "fairness", "calibration"),
         n_perturb=10,

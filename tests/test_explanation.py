@@ -132,6 +132,23 @@ def test_json_round_trip_keeps_nan_diagnostics():
     assert back == e
 
 
+def test_json_is_strict_and_non_finite_numbers_come_back_as_nan():
+    scores = make().scores.copy()
+    scores[1] = np.nan  # a method that overflowed
+    e = make(scores=scores, diagnostics={"r2": float("nan"), "delta": float("inf")})
+    assert e.diagnostics["r2"] != e.diagnostics["r2"]  # still NaN in memory
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    data = json.loads(e.to_json(), parse_constant=refuse)  # no NaN/Infinity literals
+    assert data["scores"][1] is None and data["diagnostics"]["r2"] is None
+    back = Explanation.from_json(e.to_json())
+    assert np.isnan(back.scores[1]) and np.isnan(back.diagnostics["r2"])
+    assert np.isnan(back.diagnostics["delta"])  # written as null: read back as "not a number"
+    assert back.params == e.params and back == Explanation.from_json(back.to_json())
+
+
 def test_from_json_errors_speak():
     with pytest.raises(ValueError, match="not valid Explanation JSON"):
         Explanation.from_json("{nope")

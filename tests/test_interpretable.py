@@ -7,18 +7,17 @@ import pytest
 import torch
 
 import interpkit
-from interpkit.interpretable import (
+from interpkit.testing import tiny_classifier
+from interpkit.train import (
     TrainingLoss,
     attribution_entropy,
-    attribution_sparsity,
-    compare_variants,
     count_parameters,
     distillation_loss,
     penalized_parameters,
     truncate_layers,
     weight_penalty,
 )
-from interpkit.testing import tiny_classifier
+from interpkit.train.variants import attribution_sparsity, compare_variants
 
 
 def _batch(clf, texts=("the film was great", "a dull plot"), labels=(1, 0)):
@@ -222,3 +221,102 @@ def test_compare_variants_reports_one_row_per_variant(tiny, tiny_data):
     assert math.isnan(frame.loc["student", "train_seconds"])
     with pytest.raises(ValueError, match="reference 'nope'"):
         compare_variants({"a": tiny}, tiny_data["test"], texts, reference="nope", progress=False)
+
+
+def _run_info(run):
+    import json
+
+    return json.loads((run / "model" / "interpkit.json").read_text())
+
+
+def test_a_loss_config_trains_exactly_as_the_same_options_by_name(tiny_data, tmp_path):
+    """Issue 15: each loss option is spelled once (LossConfig); fine_tune(loss=...) and
+    fine_tune(l2=..., teacher=...) are the same run, recorded the same way."""
+    from interpkit.train import LossConfig
+
+    teacher = tiny_classifier(layers=2, seed=1)
+    quick = dict(epochs=1, learning_rate=1e-3, progress=False, seed=3)
+    by_name = interpkit.fine_tune(
+        tiny_classifier(seed=2), tiny_data, tmp_path / "a", l2=1e-4, teacher=teacher, **quick
+    )
+    config = LossConfig(l2=1e-4, teacher=teacher)
+    by_config = interpkit.fine_tune(
+        tiny_classifier(seed=2), tiny_data, tmp_path / "b", loss=config, **quick
+    )
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(by_name, by_config)
+    assert _run_info(tmp_path / "a")["settings"] == _run_info(tmp_path / "b")["settings"]
+    recorded = _run_info(tmp_path / "b")["settings"]
+    assert {k: recorded[k] for k in LossConfig.names()} == config.settings()
+    # options by name go on top of the config
+    on_top = interpkit.fine_tune(
+        tiny_classifier(seed=2), tiny_data, tmp_path / "c", loss=config, l2=0.0, **quick
+    )
+    assert "loss_weight_penalty" not in on_top.columns
+    assert _run_info(tmp_path / "c")["settings"]["teacher"] == "tiny-bert"
+
+
+def test_loss_options_are_checked_once_and_shown_in_fine_tunes_signature(tiny, tiny_data):
+    import inspect
+
+    from interpkit.train import LossConfig
+
+    with pytest.raises(
+        TypeError, match="unexpected keyword argument 'l3': the loss options are l1"
+    ):
+        interpkit.fine_tune(tiny, tiny_data, l3=1.0)
+    with pytest.raises(TypeError, match="loss must be an interpkit LossConfig"):
+        interpkit.fine_tune(tiny, tiny_data, loss={"l2": 1e-3})
+    with pytest.raises(ValueError, match="distill_temperature must be a positive number"):
+        LossConfig(distill_temperature=float("inf"))
+    with pytest.raises(ValueError, match="penalty_on must be one of all, encoder, head"):
+        LossConfig(penalty_on="heads")
+    assert LossConfig(l1=1).l1 == 1.0 and not LossConfig().active
+    # notebook 07 reads the defaults from the signature: they come from LossConfig's fields
+    parameters = inspect.signature(interpkit.fine_tune).parameters
+    assert {k: parameters[k].default for k in LossConfig.names()} == {
+        "l1": 0.0,
+        "l2": 0.0,
+        "penalty_on": "all",
+        "teacher": None,
+        "distill_alpha": 0.5,
+        "distill_temperature": 1.0,
+        "attribution_penalty": 0.0,
+    }
+
+
+def test_compare_variants_takes_options_per_method(tiny, tiny_data):
+    """Issue 15: options={method: {...}}, the house's one way; the flat form still works with
+    a DeprecationWarning that shows the new one."""
+    texts = list(tiny_data["test"]["text"][:2])
+    common = dict(method="smoothgrad", progress=False)
+    per_method = compare_variants(
+        {"m": tiny}, tiny_data["test"], texts,
+        options={"smoothgrad": {"noise_level": 0.5}}, **common,
+    )  # fmt: skip
+    with pytest.warns(DeprecationWarning, match=r"options=\{'smoothgrad': \{'noise_level'"):
+        flat = compare_variants(
+            {"m": tiny}, tiny_data["test"], texts, options={"noise_level": 0.5}, **common
+        )
+    columns = ["gini", "entropy", "comprehensiveness", "sufficiency"]
+    np.testing.assert_allclose(per_method[columns].to_numpy(), flat[columns].to_numpy())
+    default = compare_variants({"m": tiny}, tiny_data["test"], texts, **common)
+    assert not np.allclose(default[columns].to_numpy(), per_method[columns].to_numpy())
+    with pytest.raises(ValueError, match="options given for 'lime', but every variant"):
+        compare_variants(
+            {"m": tiny}, tiny_data["test"], texts, options={"lime": {"n_samples": 50}}, **common
+        )
+
+
+def test_the_old_module_still_exports_what_the_readme_lists():
+    """interpkit.interpretable is a deprecated re-export of interpkit.train (notebook 07
+    imports from it)."""
+    import interpkit.interpretable as old
+    import interpkit.train.variants as variants
+
+    for name in ("count_parameters", "distillation_loss", "penalized_parameters",
+                 "weight_penalty", "truncate_layers", "PENALTY_GROUPS"):  # fmt: skip
+        assert getattr(old, name) is getattr(interpkit.train, name)
+    assert old.compare_variants is variants.compare_variants is interpkit.compare_variants
+    assert old.attribution_sparsity is interpkit.attribution_sparsity

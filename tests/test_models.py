@@ -253,7 +253,7 @@ def test_a_damaged_weights_file_names_its_path_and_the_fix(tmp_path, tiny, keep)
 
 
 def _owned(parent, kind, pid, host=None):
-    from interpkit.models import _owner_tag
+    from interpkit.storage import _owner_tag
 
     host = host or _owner_tag().split("-")[0]
     suffix = f"-{pid}-x1y2" if kind == "tmp" else f"-{pid}"
@@ -264,7 +264,7 @@ def _owned(parent, kind, pid, host=None):
 
 
 def test_stale_save_folders_are_swept_only_when_their_owner_is_gone(tmp_path):
-    from interpkit.models import STALE_AFTER_S, sweep_stale_writes
+    from interpkit.storage import STALE_AFTER_S, sweep_stale_writes
 
     target = tmp_path / "model"
     target.mkdir()
@@ -294,7 +294,7 @@ def test_stale_save_folders_are_swept_only_when_their_owner_is_gone(tmp_path):
 
 
 def test_a_save_killed_between_its_renames_gets_the_last_complete_model_back(tmp_path, tiny):
-    from interpkit.models import _owner_tag, sweep_stale_writes
+    from interpkit.storage import _owner_tag, sweep_stale_writes
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -337,3 +337,30 @@ def test_max_length_leaves_out_unusable_position_slots(architecture):
     with pytest.warns(TruncationWarning):
         e = interpkit.explain(clf, long, method="saliency")
     assert e.truncated and len(e.tokens) == 512 and np.all(np.isfinite(e.scores))
+
+
+def test_adopt_takes_trained_weights_and_labels(tiny):
+    """Issue 15: the one way trained weights and class names get into a Classifier (fine_tune
+    used to assign .model/.device/.labels/.head_is_trained from outside)."""
+    import copy
+
+    from interpkit.testing import tiny_classifier
+
+    other = tiny_classifier(seed=5).model
+    untrained = copy.deepcopy(tiny)
+    untrained.head_is_trained = False
+    assert untrained.adopt(other) is untrained
+    assert untrained.model is other and untrained.head_is_trained
+    assert untrained.device == next(other.parameters()).device and not other.training
+    np.testing.assert_allclose(
+        untrained.predict_proba("a good film"),
+        tiny_classifier(seed=5).predict_proba("a good film"),
+        atol=1e-6,
+    )
+    untrained.adopt(labels=["bad", "good"], head_is_trained=False)
+    assert untrained.labels == ("bad", "good") and not untrained.head_is_trained
+    assert untrained.model.config.id2label == {0: "bad", 1: "good"}  # travels into saves
+    assert untrained.model.config.label2id == {"bad": 0, "good": 1}
+    with pytest.raises(ValueError, match="3 label names given but the model has 2 outputs"):
+        untrained.adopt(labels=["a", "b", "c"])
+    assert untrained.labels == ("bad", "good")

@@ -44,7 +44,8 @@ def test_binder_mode_kernel_has_one_thread_one_cpu_and_fp32(series, tmp_path, mo
     path = _notebook(
         tmp_path / "nb.ipynb",
         "import torch\nx = torch.randn(256, 256)\ny = x @ x",
-        "from interpkit.train import _precision\nassert _precision('auto', True)['bf16'] is False",
+        "from interpkit.train.arguments import _precision\n"
+        "assert _precision('auto', True)['bf16'] is False",
     )
     before = os.sched_getaffinity(0)
     cpu = max(before)

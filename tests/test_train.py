@@ -20,11 +20,11 @@ from interpkit.train import (
     CHECKPOINTS,
     MODEL,
     RUN_INFO,
-    _label_ids,
     demo_classifier,
     evaluate,
     fine_tune,
 )
+from interpkit.train.splits import label_ids
 
 QUICK = dict(epochs=2, batch_size=8, learning_rate=1e-3, seed=3, progress=False)
 
@@ -151,10 +151,11 @@ KILLED_WHILE_SAVING = """
 import sys, time
 from pathlib import Path
 
+import interpkit.storage as storage
 import interpkit.train as train
 from interpkit.testing import tiny_classifier, tiny_dataset
 
-real = train.atomic_write_dir
+real = storage.atomic_write_dir
 
 
 def write_then_wait(target, write):
@@ -166,7 +167,7 @@ def write_then_wait(target, write):
     real(target, slow)
 
 
-train.atomic_write_dir = write_then_wait
+storage.atomic_write_dir = write_then_wait
 train.fine_tune(tiny_classifier(seed=2), tiny_dataset(), output_dir=sys.argv[1], save_steps=3,
                 epochs=2, batch_size=8, learning_rate=1e-3, seed=3, progress=False)
 """
@@ -203,7 +204,7 @@ def test_the_length_grouped_order_is_the_one_transformers_draws():
     import torch
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
-    from interpkit.train import _replayable_sampler_class
+    from interpkit.train.trainer import _replayable_sampler_class
 
     lengths = [int(x) for x in np.random.default_rng(0).integers(3, 60, 500)]
     torch.manual_seed(7)
@@ -286,7 +287,7 @@ def test_labels_the_user_gave_are_never_silently_replaced(base_model_dir, tiny_d
         )
     fine_tune(swapped, tiny_data, max_train_examples=16, eval_split=None, **QUICK)
     assert swapped.labels == ("positive", "negative")
-    ids = _label_ids(swapped, tiny_data["test"], "test")
+    ids = label_ids(swapped, tiny_data["test"], "test")
     assert ids == [1 - y for y in tiny_data["test"]["label"]]
 
 
@@ -332,7 +333,7 @@ def test_missing_columns_and_unknown_labels(tiny, tiny_data):
 
 
 def test_demo_classifier_trains_once_then_loads_from_cache(tmp_path, monkeypatch, tiny_data):
-    import interpkit.train as train
+    import interpkit.train.demo as train
 
     monkeypatch.setenv("INTERPKIT_CACHE", str(tmp_path))
     monkeypatch.setattr(train, "load_classifier", _tiny_or_load)
@@ -356,7 +357,7 @@ def test_demo_model_is_the_same_whatever_ran_before(tmp_path, monkeypatch, tiny_
     notebook that sampled, a test run, Binder's postBuild) get the same demo weights."""
     import torch
 
-    import interpkit.train as train
+    import interpkit.train.demo as train
 
     monkeypatch.setattr(train, "load_classifier", _tiny_or_load)
     monkeypatch.setattr("interpkit.data.load_dataset", lambda *a, **k: tiny_data)
@@ -381,7 +382,7 @@ def test_fine_tuning_into_demo_dir_with_the_recipe_makes_the_demo_model(
     demo_classifier() loads that model instead of training it again."""
     import torch
 
-    import interpkit.train as train
+    import interpkit.train.demo as train
 
     monkeypatch.setenv("INTERPKIT_CACHE", str(tmp_path))
     monkeypatch.setattr(train, "load_classifier", _tiny_or_load)
@@ -429,7 +430,7 @@ def test_heap_fragmentation_limit_is_applied_on_linux():
 
 
 def test_auto_precision_on_cpu_follows_native_bf16(monkeypatch):
-    from interpkit.train import _precision, cpu_has_native_bf16
+    from interpkit.train.arguments import _precision, cpu_has_native_bf16
 
     monkeypatch.delenv("INTERPKIT_PRECISION", raising=False)
 
@@ -447,7 +448,7 @@ def test_auto_precision_on_cpu_follows_native_bf16(monkeypatch):
     ],
 )
 def test_precision_env_var_decides_auto(monkeypatch, value, flags):
-    from interpkit.train import _precision
+    from interpkit.train.arguments import _precision
 
     monkeypatch.setenv("INTERPKIT_PRECISION", value)
     assert _precision("auto", on_cpu=True) == flags
@@ -458,14 +459,14 @@ def test_precision_env_var_decides_auto(monkeypatch, value, flags):
 
 @pytest.mark.parametrize("value", ["", "auto"])
 def test_precision_env_var_unset_or_auto_keeps_hardware_choice(monkeypatch, value):
-    from interpkit.train import _precision, cpu_has_native_bf16
+    from interpkit.train.arguments import _precision, cpu_has_native_bf16
 
     monkeypatch.setenv("INTERPKIT_PRECISION", value)
     assert _precision("auto", on_cpu=True) == {"bf16": cpu_has_native_bf16(), "fp16": False}
 
 
 def test_precision_env_var_rejects_unknown_and_impossible_values(monkeypatch):
-    from interpkit.train import _precision
+    from interpkit.train.arguments import _precision
 
     monkeypatch.setenv("INTERPKIT_PRECISION", "float32")
     with pytest.raises(ValueError, match="INTERPKIT_PRECISION='float32'.*fp32, bf16, fp16"):
@@ -484,3 +485,29 @@ def test_fine_tune_auto_obeys_precision_env_var(tiny, tiny_data, tmp_path, monke
         info = json.loads((Path(history.attrs["model_dir"]) / "interpkit.json").read_text())
         assert info["settings"]["precision"] == "auto"
         assert info["settings"]["mixed_precision"] == [value]
+
+
+def test_demo_classifier_retrains_on_request_and_when_its_recipe_changed(
+    tmp_path, monkeypatch, tiny_data
+):
+    """Issue 14: ``retrain=True`` trains again; a cached demo whose recorded settings are not
+    the recipe's (the recipe changed) is rebuilt, with a warning that says why."""
+    import interpkit.train.demo as train
+    from interpkit.train.artefacts import ArtefactRebuildWarning
+
+    monkeypatch.setenv("INTERPKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr(train, "load_classifier", _tiny_or_load)
+    monkeypatch.setattr("interpkit.data.load_dataset", lambda *a, **k: tiny_data)
+    monkeypatch.setattr(train, "DEMO_RECIPE", dict(epochs=1, batch_size=8, seed=0))
+    demo_classifier(device="cpu", progress=False)
+    weights = train.demo_dir() / MODEL / "model.safetensors"
+    stamps = [weights.stat().st_mtime_ns]
+    demo_classifier(device="cpu", retrain=True, progress=False)
+    stamps.append(weights.stat().st_mtime_ns)
+    monkeypatch.setattr(train, "DEMO_RECIPE", dict(epochs=2, batch_size=8, seed=0))
+    with pytest.warns(ArtefactRebuildWarning, match=r"built with settings \{'epochs': 1"):
+        demo_classifier(device="cpu", progress=False)
+    stamps.append(weights.stat().st_mtime_ns)
+    assert len(set(stamps)) == 3  # trained three times
+    info = json.loads((train.demo_dir() / MODEL / RUN_INFO).read_text())
+    assert info["settings"]["epochs"] == 2

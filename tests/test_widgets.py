@@ -192,7 +192,7 @@ def test_every_view_shows_truncation_and_unknown_token_notices(clf, text):
         AttentionView(clf, text),
         AttentionView(clf, text, mode="rollout"),
         SaliencyView(clf, text),
-        LimeView(clf, text, num_samples=LIME_SAMPLES),
+        LimeView(clf, text, n_samples=LIME_SAMPLES),
         CompareView(clf, text, methods=["saliency", "random"]),
     ]
     views[3].run()
@@ -222,7 +222,7 @@ def test_views_carry_stable_css_classes_for_browser_tests(clf):
     views = {
         "attentionview": (AttentionView(clf, TEXT), "layer_slider"),
         "saliencyview": (SaliencyView(clf, TEXT), "method_dropdown"),
-        "limeview": (LimeView(clf, TEXT, num_samples=LIME_SAMPLES), "run_button"),
+        "limeview": (LimeView(clf, TEXT, n_samples=LIME_SAMPLES), "run_button"),
     }
     for name, (view, control) in views.items():
         assert {"interpkit-view", f"interpkit-{name}"} <= set(view._dom_classes)
@@ -328,7 +328,7 @@ def test_saliency_view_rejects_bad_settings(clf):
 
 
 def test_lime_view_waits_for_run(clf, counter):
-    view = LimeView(clf, TEXT, num_samples=LIME_SAMPLES)
+    view = LimeView(clf, TEXT, n_samples=LIME_SAMPLES)
     assert view.explanation is None
     assert "press Run LIME" in view.output.value
     assert "predicted <b>" in view.prediction.value  # the prediction is cheap and shown
@@ -342,12 +342,12 @@ def test_lime_view_waits_for_run(clf, counter):
 
 
 def test_lime_run_moves_the_progress_bar_in_batches_and_caches(clf, counter):
-    view = LimeView(clf, TEXT, num_samples=LIME_SAMPLES, num_features=4, batch_size=8)
+    view = LimeView(clf, TEXT, n_samples=LIME_SAMPLES, num_features=4, batch_size=8)
     values = []
     view.progress.observe(lambda change: values.append(change["new"]), names=["value"])
     view.run_button.click()
     e = view.explanation
-    assert e is not None and e.method == "lime" and e.params["num_samples"] == LIME_SAMPLES
+    assert e is not None and e.method == "lime" and e.params["n_samples"] == LIME_SAMPLES
     assert np.count_nonzero(e.word_scores) <= 4
     distinct = [v for v in values if v > 0]
     assert len(distinct) >= 3, "the bar must move once per batch of perturbed texts"
@@ -364,30 +364,53 @@ def test_lime_run_moves_the_progress_bar_in_batches_and_caches(clf, counter):
     assert view.run() is e
 
 
-def test_progress_classifier_predicts_like_the_classifier_in_order(clf):
-    import ipywidgets
+def test_lime_view_has_lime_defaults_and_its_explanation_is_explains(clf):
+    import inspect
 
-    from interpkit.widgets.lime import ProgressClassifier
+    lime = interpkit.Lime(clf).get_params()
+    view_defaults = {
+        name: p.default
+        for name, p in inspect.signature(LimeView).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    shared = set(view_defaults) & set(lime)
+    assert shared == {"n_samples", "num_features", "seed", "batch_size"}
+    assert {k: view_defaults[k] for k in shared} == {k: lime[k] for k in shared}
+    view = LimeView(clf, TEXT, n_samples=LIME_SAMPLES)
+    e = view.run()
+    direct = interpkit.explain(clf, TEXT, method="lime", n_samples=LIME_SAMPLES)
+    assert e.params == direct.params
+    np.testing.assert_array_equal(e.word_scores, direct.word_scores)
+    # every word weighted, as surrogate_fidelity needs (before: num_features=10 was refused)
+    fid = interpkit.surrogate_fidelity(clf, TEXT, view.explanation, holdout=20)
+    assert fid["r2_train"] == e.diagnostics["r2"]
 
-    bar = ipywidgets.IntProgress()
-    tracked = ProgressClassifier(clf, bar)
-    texts = ["a good film and the plot was fine", "bad", "the movie was dull", "great"] * 3
-    np.testing.assert_allclose(
-        tracked.predict_proba(texts, batch_size=5), clf.predict_proba(texts), atol=1e-5
-    )
-    assert (bar.value, bar.max) == (12, 12)
-    assert tracked.labels == clf.labels and tracked.model is clf.model
+
+def test_lime_view_predicts_through_one_predictor_and_old_name_still_works(clf, counter):
+    with pytest.warns(DeprecationWarning, match="num_samples= is now called n_samples="):
+        view = LimeView(clf, TEXT, num_samples=LIME_SAMPLES)
+    assert view.samples_slider.value == LIME_SAMPLES
+    calls = counter.calls
+    first = view.run()
+    first_calls, calls = counter.calls - calls, counter.calls
+    assert view.progress.max == first.diagnostics["predicted"] > 0  # on_batch drove the bar
+    view.seed_box.value = 1
+    again = view.run()  # another seed: only perturbations not seen before are predicted
+    assert again.diagnostics["predicted"] < first.diagnostics["predicted"]
+    assert counter.calls - calls < first_calls
+    with pytest.raises(TypeError, match="unexpected keyword argument 'n_sample'"):
+        LimeView(clf, TEXT, n_sample=10)
 
 
 def test_lime_seed_gives_repeatable_weights(clf):
-    one = LimeView(clf, TEXT, num_samples=LIME_SAMPLES, seed=3).run()
-    two = LimeView(clf, TEXT, num_samples=LIME_SAMPLES, seed=3).run()
+    one = LimeView(clf, TEXT, n_samples=LIME_SAMPLES, seed=3).run()
+    two = LimeView(clf, TEXT, n_samples=LIME_SAMPLES, seed=3).run()
     np.testing.assert_array_equal(one.word_scores, two.word_scores)
 
 
 def test_lime_view_rejects_bad_settings(clf):
-    with pytest.raises(ValueError, match="num_samples must be a positive integer"):
-        LimeView(clf, TEXT, num_samples=0)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        LimeView(clf, TEXT, n_samples=0)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         LimeView(clf, TEXT, batch_size=0)
 
@@ -427,7 +450,7 @@ def renderings(view):
 def test_hostile_tokens_labels_and_text_are_escaped_everywhere(make):
     clf = hostile_classifier()
     text = f"a good film {IMG} {SCRIPT} {JS_LINK}"
-    kwargs = {"num_samples": LIME_SAMPLES} if make is LimeView else {}
+    kwargs = {"n_samples": LIME_SAMPLES} if make is LimeView else {}
     view = make(clf, text, **kwargs)
     if make is not LimeView:
         assert IMG in view.explanation.tokens  # one hostile token through the whole pipeline
@@ -446,7 +469,7 @@ def test_hostile_tokens_labels_and_text_are_escaped_everywhere(make):
 def test_every_rendering_is_well_formed_markup(make):
     """Parsing as XML proves every <, > and & from text, tokens and labels was escaped."""
     clf = hostile_classifier()
-    kwargs = {"num_samples": LIME_SAMPLES} if make is LimeView else {}
+    kwargs = {"n_samples": LIME_SAMPLES} if make is LimeView else {}
     view = make(clf, f"a good & bad film {IMG} {SCRIPT} <b>", **kwargs)
     for state in renderings(view):
         for part in all_html(view):
@@ -483,7 +506,7 @@ def test_svg_helpers_escape_tokens():
 
 @pytest.mark.parametrize("make", [AttentionView, SaliencyView, LimeView], ids=lambda c: c.__name__)
 def test_repr_and_static_html_are_deterministic(make):
-    kwargs = {"num_samples": LIME_SAMPLES} if make is LimeView else {}
+    kwargs = {"n_samples": LIME_SAMPLES} if make is LimeView else {}
     views = [make(tiny_classifier(), TEXT, **kwargs) for _ in range(2)]
     if make is LimeView:
         for view in views:

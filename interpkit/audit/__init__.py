@@ -9,7 +9,7 @@ Label sets: data review, robustness, the INV tests, slices and calibration run o
 classifier (2, 3, 5 classes, topics). The built-in MFT and DIR tests, fairness and the
 out-of-domain sentiment sets need a negative and a positive class: a two-class
 negative/positive model has them, any other gets them through ``label_map=`` (see
-:mod:`interpkit.labels`), and without it they are reported as ``skipped``, with the reason.
+:mod:`interpkit.validation`), and without it they are reported as ``skipped``, with the reason.
 
 Example
 -------
@@ -22,7 +22,8 @@ Example
 import sys
 import types
 
-from ._common import DEFAULT_THRESHOLDS, Check, Predictor
+from ..predict import Predictor  # the one prediction seam, re-exported for old imports
+from ._common import DEFAULT_THRESHOLDS, Check
 from .behavioural import DIR, INV, MFT, BehaviouralTest, default_tests, expand, lexicon, run_tests
 from .calibration import (
     apply_temperature,

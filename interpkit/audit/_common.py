@@ -1,11 +1,11 @@
-"""What every audit step shares: the classifier contract, one cached predictor, checks.
+"""What every audit step shares: one predictor over the classifier, thresholds, checks.
 
-The audit needs only ``predict_proba(texts, batch_size)`` and ``labels`` from a classifier, so
-any object with those two (a :class:`interpkit.Classifier`, a keyword model in a test, a
-wrapped scikit-learn pipeline) can be audited. Predictions go through :class:`Predictor`,
-which asks the model once, in one batched call, for every text it has not seen yet: the test
-split predicted for consistency is reused by calibration, and a perturbed text that two
-tests share is predicted once.
+The audit needs only ``predict_proba(texts, batch_size)`` and ``labels`` from a classifier (a
+:class:`~interpkit.TextClassifier`), so any object with those two (a
+:class:`interpkit.Classifier`, a keyword model in a test, a wrapped scikit-learn pipeline) can
+be audited. Predictions go through one :class:`~interpkit.Predictor`, which asks the model only
+for texts it has not seen yet: the test split predicted for consistency is reused by
+calibration, and a perturbed text that two tests share is predicted once.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from ..predict import Predictor, TextClassifier, as_predictor, check_classifier
 
 #: Default pass/fail thresholds. A check passes when its value is at most the threshold
 #: (``higher_is_better`` checks: at least). ``None`` makes a check informational.
@@ -37,78 +39,11 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
 }
 
 
-def check_classifier(classifier) -> None:
-    """Raise a clear error unless ``classifier`` has ``predict_proba`` and ``labels``."""
-    missing = [a for a in ("predict_proba", "labels") if not hasattr(classifier, a)]
-    if missing:
-        raise TypeError(
-            f"{type(classifier).__name__} cannot be audited: it has no "
-            f"{' or '.join(missing)}. Pass an interpkit.Classifier (load_classifier(), "
-            "demo_classifier()) or an object with predict_proba(texts) and labels"
-        )
-    if len(classifier.labels) < 2:
-        raise ValueError(f"a classifier needs at least two labels, got {classifier.labels!r}")
-
-
-class Predictor:
-    """Memoised, batched ``predict_proba`` over a classifier (one model call per request).
-
-    ``predict_proba(texts)`` predicts only the texts it has not seen, all in one call of the
-    classifier's own ``predict_proba`` (which batches and pads), and returns rows in order.
-    Pass one Predictor to several audit functions (or to :func:`~interpkit.audit.audit`) and
-    they share its memory: no text is predicted twice. ``rankings`` keeps the adversarial
-    search's explanation-based word rankings for the same reason.
-
-    Example
-    -------
-    >>> model = Predictor(clf)
-    >>> run_tests(model); fairness(model); report = audit(model, data)  # nothing predicted twice
-    """
-
-    def __new__(cls, classifier=None, batch_size: int = 64):
-        if isinstance(classifier, Predictor):
-            return classifier  # share the memory of an existing Predictor
-        return super().__new__(cls)
-
-    def __init__(self, classifier, batch_size: int = 64) -> None:
-        if classifier is self:
-            return
-        check_classifier(classifier)
-        self.rankings: dict[tuple, list] = {}
-        self.classifier = classifier
-        self.batch_size = batch_size
-        self.labels = tuple(classifier.labels)
-        self._cache: dict[str, np.ndarray] = {}
-        self.model_calls = 0
-        self.texts_predicted = 0
-
-    @property
-    def name(self) -> str:
-        return str(getattr(self.classifier, "name", type(self.classifier).__name__))
-
-    def predict_proba(self, texts: Iterable[str], batch_size: int | None = None) -> np.ndarray:
-        items = [str(t) for t in texts]
-        if not items:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        new = list(dict.fromkeys(t for t in items if t not in self._cache))
-        if new:
-            probs = np.asarray(
-                self.classifier.predict_proba(new, batch_size=batch_size or self.batch_size),
-                dtype=np.float64,
-            )
-            if probs.shape != (len(new), len(self.labels)):
-                raise ValueError(
-                    f"predict_proba returned shape {probs.shape} for {len(new)} texts and "
-                    f"{len(self.labels)} labels: expected ({len(new)}, {len(self.labels)})"
-                )
-            self.model_calls += 1
-            self.texts_predicted += len(new)
-            self._cache.update(zip(new, probs, strict=True))
-        return np.stack([self._cache[t] for t in items])
-
-    def predict(self, texts: Iterable[str]) -> list[str]:
-        probs = self.predict_proba(texts)
-        return [self.labels[i] for i in probs.argmax(axis=1)]
+def audit_predictor(classifier: TextClassifier | Predictor, batch_size: int = 64) -> Predictor:
+    """The Predictor an audit step predicts through: ``classifier`` itself when it is one
+    (its memory is shared, so no text is predicted twice), else a new one over it."""
+    check_classifier(classifier, "audited")
+    return as_predictor(classifier, batch_size)
 
 
 @dataclass

@@ -4,7 +4,7 @@
   intensifiers, negation, contrast "but"). A case fails when the prediction is wrong.
 
 A test's labels are classes of the classifier or the roles ``"negative"``/``"positive"``; a
-role stands for the classes :mod:`interpkit.labels` gives it (a two-class negative/positive
+role stands for the classes :mod:`interpkit.validation` gives it (a two-class negative/positive
 model by itself, any other through ``label_map``, e.g. both ``positive`` and ``very_positive``
 of a 5-class model). The built-in MFTs and DIRs are labelled with roles, so they need such a
 pair; the INVs compare a prediction with itself and run on any label set.
@@ -37,8 +37,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ..labels import target_indices
-from ._common import Predictor
+from ..predict import Predictor, TextClassifier
+from ..validation import target_indices
+from ._common import audit_predictor
 from .robustness import add_typo, strip_punctuation
 
 _SLOT = re.compile(r"\{([A-Za-z_]+?)(\d*)\}")
@@ -378,7 +379,7 @@ def default_tests(
 
 
 def run_tests(
-    classifier,
+    classifier: TextClassifier | Predictor,
     tests: Sequence[BehaviouralTest] | None = None,
     label_map: dict | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -397,7 +398,7 @@ def run_tests(
         raise ValueError(
             f"test names must be unique: {sorted(n for n in names if names.count(n) > 1)}"
         )
-    predictor = Predictor(classifier)
+    predictor = audit_predictor(classifier)
     texts = list(dict.fromkeys(x for t in tests for x in t.inputs()))
     probs = dict(zip(texts, predictor.predict_proba(texts), strict=True))
     frames = []

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..validation import check_positive_int
+
 DEFAULT_BINS = 10
 
 
@@ -48,8 +50,7 @@ def reliability_table(probs, labels, n_bins: int = DEFAULT_BINS) -> pd.DataFrame
     empty bins have count 0 and NaN means.
     """
     probs, labels = _check(probs, labels)
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    check_positive_int("n_bins", n_bins)
     conf = probs.max(axis=1)
     correct = probs.argmax(axis=1) == labels
     edges = np.linspace(1.0 / probs.shape[1], 1.0, n_bins + 1)

@@ -20,8 +20,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..labels import ROLES, SentimentRoles, class_index, class_indices, find_sentiment_roles
-from ._common import Predictor
+from ..predict import Predictor, TextClassifier
+from ..validation import ROLES, SentimentRoles, find_sentiment_roles, resolve_label, resolve_labels
+from ._common import audit_predictor
 
 NEGATION = re.compile(
     r"\b(not|no|never|nothing|nobody|none|neither|nor|cannot|without|hardly)\b|n't\b", re.I
@@ -57,13 +58,13 @@ def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
 def _label_ids(frame: pd.DataFrame, labels, names) -> np.ndarray:
     """Label column as class indices of the classifier (names given by ``names`` for ints)."""
     try:
-        return class_indices(labels, frame["label"].tolist(), names, where="the data")
+        return resolve_labels(labels, frame["label"].tolist(), names, where="the data")
     except ValueError as err:
         raise ValueError(f"{err}: the data's label names must match the classifier's") from None
 
 
 def slice_metrics(
-    classifier,
+    classifier: TextClassifier | Predictor,
     frame: pd.DataFrame,
     slices: dict[str, Callable[[str], bool]] | None = None,
     train_movies: set | None = None,
@@ -77,7 +78,7 @@ def slice_metrics(
     both are non-empty).
     ``label_names`` turns integer labels into the classifier's names (default: its labels).
     """
-    predictor = Predictor(classifier)
+    predictor = audit_predictor(classifier)
     slices = dict(default_slices() if slices is None else slices)
     texts = frame["text"].astype(str).tolist()
     y_true = _label_ids(frame, predictor.labels, label_names or predictor.labels)
@@ -108,7 +109,7 @@ def slice_metrics(
 
 
 def domain_metrics(
-    classifier,
+    classifier: TextClassifier | Predictor,
     domains: dict[str, pd.DataFrame],
     reference: str | None = None,
     label_map: dict | None = None,
@@ -120,7 +121,7 @@ def domain_metrics(
     are the roles ``"negative"``/``"positive"`` or class names.
 
     When the classifier has negative and positive classes (a two-class negative/positive
-    model, or any label set with ``label_map``; see :mod:`interpkit.labels`), sets are scored by
+    model, or any label set with ``label_map``; see :mod:`interpkit.validation`), sets are scored by
     sentiment polarity: a prediction is right when its class has the text's role, the columns
     ``positive_share``/``negative_share`` (truth) and ``predicted_positive_share``/
     ``predicted_negative_share`` say how often each role is true and predicted, and texts
@@ -131,7 +132,7 @@ def domain_metrics(
     """
     if not domains:
         raise ValueError("no domains given: pass {'name': frame with text and label, ...}")
-    predictor = Predictor(classifier)
+    predictor = audit_predictor(classifier)
     reference = reference or next(iter(domains))
     if reference not in domains:
         raise ValueError(f"reference {reference!r} is not one of the domains {list(domains)}")
@@ -218,4 +219,4 @@ def _role_of_label(roles: SentimentRoles, value) -> str | None:
     """The sentiment role of one data label: a role name, a class name or a class index."""
     if isinstance(value, str) and value.casefold() in ROLES:
         return value.casefold()
-    return roles.role_of(class_index(roles.labels, value, where="the data"))
+    return roles.role_of(resolve_label(roles.labels, value, where="the data"))

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..labels import target_indices
-from ._common import Predictor
+from ..predict import Predictor, TextClassifier
+from ..validation import target_indices
+from ._common import audit_predictor
 from .behavioural import _data, expand
 
 #: Fill-ins per template (the same ones for every identity term).
@@ -72,7 +73,7 @@ def identity_cases(
 
 
 def fairness(
-    classifier,
+    classifier: TextClassifier | Predictor,
     cases: pd.DataFrame | None = None,
     positive: str = "positive",
     n_boot: int = 100,
@@ -90,7 +91,7 @@ def fairness(
     ``correct`` (in ``groups.attrs["cases"]``).
 
     ``positive`` is the selected outcome: the role ``"positive"`` (the classes
-    :mod:`interpkit.labels` gives it: a two-class negative/positive model by itself, any other
+    :mod:`interpkit.validation` gives it: a two-class negative/positive model by itself, any other
     label set through ``label_map``; p(positive) is then the sum over its classes) or a class
     name. A classifier without a negative/positive pair and no ``label_map`` is an error.
     """
@@ -104,7 +105,7 @@ def fairness(
     )
     from sklearn.metrics import accuracy_score
 
-    predictor = Predictor(classifier)
+    predictor = audit_predictor(classifier)
     cases = identity_cases(seed=seed) if cases is None else cases.copy()
     missing = {"attribute", "group", "text", "label"} - set(cases.columns)
     if missing:

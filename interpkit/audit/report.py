@@ -21,7 +21,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .. import render
+from ..storage import atomic_write_text, to_jsonable
 from ._common import DEFAULT_THRESHOLDS, Check, merge_thresholds
 
 STEPS = ("data", "behavioural", "robustness", "fairness", "consistency", "calibration")
@@ -115,7 +115,7 @@ class AuditReport:
     # -- export --------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """JSON-ready dict: settings, thresholds, the summary, examples and every table."""
-        return _jsonable(
+        return to_jsonable(
             {
                 "format": FORMAT,
                 "version": FORMAT_VERSION,
@@ -134,7 +134,7 @@ class AuditReport:
     def to_json(self, path: str | os.PathLike) -> Path:
         """Write :meth:`to_dict` as JSON to ``path`` atomically (temp file + rename)."""
         text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
-        return _atomic_write(path, text)
+        return atomic_write_text(path, text)
 
     def to_html(self, path: str | os.PathLike | None = None) -> str | Path:
         """One self-contained HTML page (plots embedded as base64 PNG, every string escaped).
@@ -143,7 +143,7 @@ class AuditReport:
         the HTML text.
         """
         page = _page(self)
-        return page if path is None else _atomic_write(path, page)
+        return page if path is None else atomic_write_text(path, page)
 
     def _repr_html_(self) -> str:
         return _summary_html(self) + _figures_html(self, ("consistency", "fairness", "calibration"))
@@ -155,42 +155,6 @@ class AuditReport:
         if counts.get("skipped", 0):
             parts += f", skipped={int(counts['skipped'])}"
         return f"AuditReport(model={self.meta.get('model', '?')!r}, checks={len(s)}, {parts})"
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(float(value)) else None
-    if value is None or isinstance(value, str):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
-
-
-def _atomic_write(path: str | os.PathLike, text: str) -> Path:
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a folder: pass a file name such as report.html")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 # --------------------------------------------------------------------------- html

@@ -20,15 +20,22 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._common import Predictor
+from ..predict import Predictor, TextClassifier
+from ..validation import check_positive_int
+from ._common import audit_predictor
 
 _WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
 EDITS = ("delete", "typo")
+#: Explanation-based word rankings per Predictor, so that audits sharing one Predictor
+#: explain a text once (forgotten with the Predictor).
+_RANKINGS: weakref.WeakKeyDictionary[Predictor, dict[tuple, list]] = weakref.WeakKeyDictionary()
 
 
 # --------------------------------------------------------------------------- perturbations
@@ -84,7 +91,7 @@ PERTURBATIONS: dict[str, Callable[[str, random.Random], str]] = {
 
 
 def robustness(
-    classifier,
+    classifier: TextClassifier | Predictor,
     texts: Sequence[str],
     perturbations: Sequence[str] = ("typo", "word_dropout"),
     n_variants: int = 3,
@@ -104,9 +111,8 @@ def robustness(
         raise ValueError(
             f"unknown perturbation(s) {unknown}: use any of {', '.join(PERTURBATIONS)}"
         )
-    if isinstance(n_variants, bool) or not isinstance(n_variants, int) or n_variants < 1:
-        raise ValueError(f"n_variants must be a positive integer, got {n_variants!r}")
-    predictor = Predictor(classifier)
+    check_positive_int("n_variants", n_variants)
+    predictor = audit_predictor(classifier)
     texts = [str(t) for t in texts]
     rng = random.Random(seed)
     rows = []
@@ -136,15 +142,22 @@ def robustness(
 # --------------------------------------------------------------------------- adversarial search
 
 
-def _ranked_words(predictor: Predictor, text: str, method: str, rng: random.Random, options):
+def _ranked_words(
+    predictor: Predictor,
+    text: str,
+    method: str,
+    rng: random.Random,
+    options: Mapping[str, Any],
+) -> list[tuple[int, int]]:
     """Word spans of ``text``, the ones most in favour of the predicted class first."""
     if method == "random":
         spans = [m.span() for m in _WORD.finditer(text)]
         rng.shuffle(spans)
         return spans
+    rankings = _RANKINGS.setdefault(predictor, {})
     key = (method, text, tuple(sorted(options.items())))
-    if key in predictor.rankings:
-        return predictor.rankings[key]
+    if key in rankings:
+        return rankings[key]
     from ..explainers import explain
 
     if not hasattr(predictor.classifier, "tokenizer"):
@@ -152,15 +165,15 @@ def _ranked_words(predictor: Predictor, text: str, method: str, rng: random.Rand
             f"method={method!r} explains the model, which needs an interpkit Classifier; "
             f"{type(predictor.classifier).__name__} can only use method='random'"
         )
-    e = explain(predictor.classifier, text, method=method, target=None, **options)
+    e = explain(predictor, text, method=method, target=None, **options)
     words = [
         (span, score)
         for span, word, score in zip(e.word_spans, e.words, e.word_scores, strict=True)
         if _WORD.fullmatch(word)  # edit words, not punctuation
     ]
     words.sort(key=lambda item: -item[1])  # most support for the predicted class first
-    predictor.rankings[key] = [span for span, _ in words]
-    return predictor.rankings[key]
+    rankings[key] = [span for span, _ in words]
+    return rankings[key]
 
 
 def _apply(text: str, spans: Sequence[tuple[int, int]], edit: str) -> str:
@@ -176,35 +189,38 @@ def _apply(text: str, spans: Sequence[tuple[int, int]], edit: str) -> str:
 
 
 def adversarial_search(
-    classifier,
+    classifier: TextClassifier | Predictor,
     texts: Sequence[str],
     method: str = "integrated_gradients",
     max_words: int = 3,
     edits: Sequence[str] = EDITS,
     seed: int = 0,
     progress: bool = False,
-    **explain_options,
+    *,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    **explain_options: Any,
 ) -> pd.DataFrame:
     """The smallest edit (fewest words changed) that flips each prediction, if one is found.
 
     For each text the words are ranked by ``method`` (any name in
     :func:`interpkit.list_explainers`, e.g. ``"integrated_gradients"`` or ``"lime"``, scoring the
-    predicted class; or ``"random"`` for a baseline). Candidates: each of the ``max_words``
-    top words edited alone, then the top 2, 3, ... words together; each edit is one of
-    ``edits`` (``"delete"`` the word, or a ``"typo"`` that swaps two letters). All candidates of
-    all texts are predicted in one batched call; the flipping candidate with the fewest words
-    changed wins (ties: the lowest probability left for the original class).
+    predicted class; or ``"random"`` for a baseline), with ``options={method: {...}}`` (its
+    options as keyword arguments still work, with a DeprecationWarning). Candidates: each of
+    the ``max_words`` top words edited alone, then the top 2, 3, ... words together; each edit
+    is one of ``edits`` (``"delete"`` the word, or a ``"typo"`` that swaps two letters). All
+    candidates of all texts are predicted in one batched call; the flipping candidate with the
+    fewest words changed wins (ties: the lowest probability left for the original class).
 
     Returns one row per text: ``text``, ``label``, ``p_original``, ``flipped``,
     ``words_changed`` (NaN when nothing flipped), ``edit``, ``adversarial_text``,
     ``new_label``, ``p_new`` (probability of the original class after the edit), ``method``.
     """
-    if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
-        raise ValueError(f"max_words must be a positive integer, got {max_words!r}")
+    check_positive_int("max_words", max_words)
+    method_opts = ranking_options(method, options, explain_options)
     bad = [e for e in edits if e not in EDITS]
     if bad or not edits:
         raise ValueError(f"edits must be a non-empty subset of {EDITS}, got {list(edits)}")
-    predictor = Predictor(classifier)
+    predictor = audit_predictor(classifier)
     texts = [str(t) for t in texts]
     rng = random.Random(seed)
     iterator = texts
@@ -214,7 +230,7 @@ def adversarial_search(
         iterator = tqdm(texts, desc=f"adversarial search ({method})", leave=False)
     candidates = []  # (text index, words changed, edit, description, candidate text)
     for i, text in enumerate(iterator):
-        spans = _ranked_words(predictor, text, method, rng, explain_options)[:max_words]
+        spans = _ranked_words(predictor, text, method, rng, method_opts)[:max_words]
         for edit in edits:
             for span in spans:  # one word at a time
                 candidates.append((i, 1, edit, [span]))
@@ -257,3 +273,21 @@ def adversarial_search(
             }
         )
     return pd.DataFrame(rows)
+
+
+def ranking_options(
+    method: str,
+    options: Mapping[str, Mapping[str, Any]] | None,
+    old: Mapping[str, Any] | None = None,
+    old_name: str = "**explain_options",
+) -> dict[str, Any]:
+    """The options of the method that ranks words (the random order takes none: ignored).
+
+    From ``options={method: {...}}`` or the deprecated flat form ``old`` (spelled ``old_name``
+    in the warning); old option spellings are translated.
+    """
+    if method == "random":
+        return {}
+    from ..explainers import method_options
+
+    return method_options([method], options, old=old, old_name=old_name)[method]

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..labels import SentimentRoles, class_index, find_sentiment_roles, normalise_label_map
-from ._common import Check, Predictor, merge_thresholds, sample_rows
+from ..predict import Predictor, TextClassifier
+from ..validation import SentimentRoles, find_sentiment_roles, normalise_label_map, resolve_label
+from ._common import Check, audit_predictor, merge_thresholds, sample_rows
 from .behavioural import BehaviouralTest, default_tests, run_tests
 from .calibration import (
     apply_temperature,
@@ -22,7 +23,7 @@ from .consistency import domain_metrics, slice_metrics
 from .data_review import _frames, review_data
 from .fairness import fairness, plot_fairness
 from .report import MAX_EXAMPLES, STEPS, AuditReport, figure_png
-from .robustness import adversarial_search, robustness
+from .robustness import adversarial_search, ranking_options, robustness
 
 KEY_BY_KIND = {"MFT": "mft_failure_rate", "INV": "inv_failure_rate", "DIR": "dir_failure_rate"}
 OUT_OF_DOMAIN_DEFAULT = ("tweets", "amazon", "nyt")
@@ -44,7 +45,7 @@ def _examples(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def audit(
-    classifier,
+    classifier: TextClassifier | Predictor,
     dataset=None,
     *,
     split: str = "test",
@@ -55,7 +56,7 @@ def audit(
     n_perturb: int = 100,
     n_adversarial: int = 20,
     adversarial_method: str = "integrated_gradients",
-    explain_options: dict | None = None,
+    options: dict | None = None,
     tests: Sequence[BehaviouralTest] | None = None,
     slices: dict | None = None,
     n_boot: int = 100,
@@ -65,13 +66,15 @@ def audit(
     seed: int = 0,
     batch_size: int = 64,
     progress: bool = True,
+    explain_options: dict | None = None,
 ) -> AuditReport:
     """Audit a sentiment classifier: data, behaviour, robustness, fairness, consistency,
     calibration.
 
     Parameters
     ----------
-    classifier : interpkit.Classifier, or any object with ``predict_proba(texts)`` and ``labels``
+    classifier : interpkit.Classifier, any TextClassifier (``predict_proba(texts, batch_size)``
+        and ``labels``), or a Predictor (its memory is shared: no text is predicted twice)
     dataset : DatasetDict, dict of DataFrames, or None
         Splits with ``text`` and ``label`` (``load_dataset()`` when None). ``split`` is the one
         evaluated; ``train`` (if present) is checked for leakage and ``validation`` fits the
@@ -85,10 +88,12 @@ def audit(
         each a seeded sample of ``n_out_of_domain`` texts; ``()`` skips them.
     n_perturb : int
         Real texts used by the invariance/directional tests and random perturbations.
-    n_adversarial, adversarial_method, explain_options :
+    n_adversarial, adversarial_method, options :
         Texts searched for the smallest flipping edit, the explainer that ranks their words
         (``"integrated_gradients"``, ``"lime"``, ...; needs an interpkit Classifier), and its
-        options. ``n_adversarial=0`` skips the search.
+        options as ``{method: {option: value}}``, e.g. ``{"integrated_gradients": {"n_steps":
+        32}}`` (``explain_options={...}``, the old form, still works with a
+        DeprecationWarning). ``n_adversarial=0`` skips the search.
     tests : list of MFT/INV/DIR, optional
         Your behavioural tests, run with the built-in ones.
     slices : dict name -> (text -> bool), optional
@@ -126,7 +131,12 @@ def audit(
         raise ValueError(f"unknown audit step(s) {unknown}: choose from {', '.join(STEPS)}")
     limits = merge_thresholds(thresholds)
     started = time.perf_counter()
-    predictor = Predictor(classifier, batch_size=batch_size)
+    predictor = audit_predictor(classifier, batch_size=batch_size)
+    search = {
+        adversarial_method: ranking_options(
+            adversarial_method, options, explain_options, "explain_options="
+        )
+    }
     roles = find_sentiment_roles(predictor.labels, label_map)  # None: sentiment parts skipped
     if dataset is None:
         from ..data import load_dataset
@@ -162,7 +172,7 @@ def audit(
                 real_texts,
                 n_adversarial,
                 adversarial_method,
-                explain_options or {},
+                search,
                 seed,
                 progress,
                 checks,
@@ -245,7 +255,7 @@ def _class_ids(predictor: Predictor, label_map: dict | None, names: pd.Series) -
     ids = {}
     for name in names.unique():
         try:
-            ids[name] = class_index(predictor.labels, name)
+            ids[name] = resolve_label(predictor.labels, name)
             continue
         except ValueError:
             pass
@@ -356,9 +366,6 @@ def _behavioural_step(predictor, texts, extra, label_map, roles, seed, checks, t
 def _robustness_step(
     predictor, texts, n_adversarial, method, options, seed, progress, checks, tables
 ) -> None:
-    from ..explainers import get_explainer
-
-    options = get_explainer(method).translate_options(options)  # old option names still work
     flips = robustness(predictor, texts, seed=seed)
     rates = flips.groupby("perturbation")["flipped"].agg(["mean", "size"])
     out = {"perturbations": flips}
@@ -382,7 +389,7 @@ def _robustness_step(
     if n_adversarial:
         subset = texts[:n_adversarial]
         guided = adversarial_search(
-            predictor, subset, method=method, seed=seed, progress=progress, **options
+            predictor, subset, method=method, seed=seed, progress=progress, options=options
         )
         baseline = adversarial_search(predictor, subset, method="random", seed=seed)
         out["adversarial"] = guided

@@ -21,20 +21,28 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
-from ..models import eager_attention
-from .base import Attribution, Explainer, check_choice, register
+from ..models import Classifier, eager_attention
+from ..predict import Predictor
+from ..validation import check_bool, check_choice, is_int
+from .base import Attribution, Explainer, Inputs, register
 
 LAYER_MODES = ("rollout", "mean", "last", "first")
 HEAD_MODES = ("mean", "max")
 QUERIES = ("cls", "mean")
 
 
-def drop_special(attention: np.ndarray, special, renormalize: bool = True) -> np.ndarray:
-    """Zero the attention paid to special tokens (columns) and, optionally, rescale every row to
-    sum to 1 again. Works on any ``(..., seq, seq)`` array; rows with nothing left stay zero."""
+def drop_special(
+    attention: np.ndarray, special: Sequence[bool] | np.ndarray, renormalize: bool = True
+) -> np.ndarray:
+    """Zero the attention paid to special tokens (columns); optionally renormalise rows to 1.
+
+    Works on any ``(..., seq, seq)`` array; rows with nothing left stay zero.
+    """
     special = np.asarray(special, dtype=bool)
     out = np.array(attention, dtype=np.float64, copy=True)
     out[..., special] = 0.0
@@ -45,9 +53,11 @@ def drop_special(attention: np.ndarray, special, renormalize: bool = True) -> np
 
 
 def aggregate_heads(attention: np.ndarray, how: str | int = "mean") -> np.ndarray:
-    """``(layers, heads, seq, seq)`` → ``(layers, seq, seq)``: mean or max over heads, or one
-    head by index."""
-    if isinstance(how, (int, np.integer)) and not isinstance(how, bool):
+    """Reduce ``(layers, heads, seq, seq)`` to ``(layers, seq, seq)``.
+
+    Mean or max over heads, or one head by index.
+    """
+    if is_int(how):
         return attention[:, _index(how, attention.shape[1], "head")]
     check_choice("head", how, HEAD_MODES)
     return attention.mean(axis=1) if how == "mean" else attention.max(axis=1)
@@ -70,9 +80,11 @@ def rollout(attention: np.ndarray, residual: bool = True) -> np.ndarray:
     return result
 
 
-def aggregate_layers(attention: np.ndarray, how: str | int = "last", residual: bool = True):
+def aggregate_layers(
+    attention: np.ndarray, how: str | int = "last", residual: bool = True
+) -> np.ndarray:
     """``(layers, seq, seq)`` → ``(seq, seq)``: rollout, mean, first, last or one layer."""
-    if isinstance(how, (int, np.integer)) and not isinstance(how, bool):
+    if is_int(how):
         return attention[_index(how, attention.shape[0], "layer")]
     check_choice("layer", how, LAYER_MODES)
     if how == "rollout":
@@ -115,7 +127,7 @@ class Attention(Explainer):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier | Predictor,
         layer: str | int = "last",
         head: str | int = "mean",
         drop_special: bool = False,
@@ -123,23 +135,19 @@ class Attention(Explainer):
         residual: bool = True,
     ) -> None:
         super().__init__(classifier)
-        self.layer = layer
-        self.head = head
-        self.drop_special = drop_special
-        self.query = query
-        self.residual = residual
+        self._set_params(locals())
 
     def _check_params(self, params: dict) -> None:
         for name, modes in (("layer", LAYER_MODES), ("head", HEAD_MODES)):
-            value = params[name]
-            if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)):
-                check_choice(name, value, modes)
+            if not is_int(params[name]):
+                check_choice(name, params[name], modes)
         check_choice("query", params["query"], QUERIES)
-        for name in ("drop_special", "residual"):
-            if not isinstance(params[name], bool):
-                raise ValueError(f"{name} must be True or False, got {params[name]!r}")
+        check_bool("drop_special", params["drop_special"])
+        check_bool("residual", params["residual"])
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         model = self.classifier.model
         with torch.no_grad(), eager_attention(model):
             out = model(input_ids=inputs.input_ids, **inputs.model_kwargs(), output_attentions=True)
@@ -175,7 +183,7 @@ class AttentionRollout(Attention):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier | Predictor,
         layer: str | int = "rollout",
         head: str | int = "mean",
         drop_special: bool = False,

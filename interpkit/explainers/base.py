@@ -11,20 +11,26 @@ building the :class:`~interpkit.explanation.Explanation`.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import difflib
 import inspect
 import re
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import torch
 
 from ..explanation import UNKNOWN_LIMIT, Explanation
-from ..models import Classifier, as_text_list
+from ..models import Classifier, eval_mode
+from ..predict import Predictor
+from ..validation import check_texts
+from .vocabulary import check_shared_params
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 #: CJK ideographs, the ranges BERT's BasicTokenizer (``_is_chinese_char``) splits one by one:
 #: Unified Ideographs and Extensions A-E, and the Compatibility Ideographs. Like BERT, Japanese
@@ -43,14 +49,18 @@ _REGISTRY: dict[str, type[Explainer]] = {}
 
 
 class UnknownTokensWarning(UserWarning):
-    """Over half of a text's tokens are unknown to the tokenizer ([UNK]): emoji, or a script
-    or language its vocabulary lacks. The model saw little of the text."""
+    """Over half of a text's tokens are unknown to the tokenizer ([UNK]).
+
+    Emoji, or a script or language its vocabulary lacks: the model saw little of the text.
+    """
 
 
 # --------------------------------------------------------------------------- registry
 
 
-def register(cls: type[Explainer] | None = None, *, overwrite: bool = False):
+def register(
+    cls: type[Explainer] | None = None, *, overwrite: bool = False
+) -> type[Explainer] | Callable[[type[Explainer]], type[Explainer]]:
     """Add an explainer class to the registry under ``cls.name`` (usable as a decorator).
 
     Example
@@ -99,7 +109,7 @@ def list_explainers(family: str | None = None) -> list[str]:
 
 
 def get_explainer(name: str) -> type[Explainer]:
-    """The explainer class registered as ``name`` (a clear error suggests close names).
+    """Return the explainer class registered as ``name`` (a clear error suggests close names).
 
     Example
     -------
@@ -151,6 +161,7 @@ class Inputs:
         return self.text if not self.truncated else self.text[:end]
 
     def model_kwargs(self) -> dict[str, torch.Tensor]:
+        """Return the model's keyword arguments besides the ids (attention mask, token types)."""
         kwargs = {"attention_mask": self.attention_mask}
         if self.token_type_ids is not None:
             kwargs["token_type_ids"] = self.token_type_ids
@@ -175,7 +186,14 @@ class Explainer:
 
     Subclasses set ``name`` (registry key), ``family``, and implement ``_attribute`` (and
     optionally ``_check_params``). Parameters are the ``__init__`` keyword arguments after
-    ``classifier``; ``explain(..., **overrides)`` replaces any of them for one call.
+    ``classifier``; ``explain(..., **overrides)`` replaces any of them for one call. The
+    shared names (``n_samples``, ``batch_size``, ``seed``, ``baseline``, ``output``,
+    ``integration``) are checked the same way for every method
+    (:mod:`interpkit.explainers.options`).
+
+    ``classifier`` is an :class:`~interpkit.Classifier`, or a :class:`~interpkit.Predictor`
+    over one: methods that predict many texts (LIME) then share its memory and report
+    progress through its ``on_batch``.
     """
 
     name: ClassVar[str] = ""
@@ -189,8 +207,9 @@ class Explainer:
     #: Old parameter names still accepted (with a DeprecationWarning): ``{old: new}``.
     renamed: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, classifier: Classifier) -> None:
-        self.classifier = classifier
+    def __init__(self, classifier: Classifier | Predictor) -> None:
+        self.predictor = classifier if isinstance(classifier, Predictor) else None
+        self.classifier = classifier.classifier if self.predictor is not None else classifier
 
     # -- parameters ---------------------------------------------------------------
     @classmethod
@@ -205,8 +224,10 @@ class Explainer:
 
     @classmethod
     def translate_options(cls, options: dict) -> dict:
-        """``options`` with old parameter names (:attr:`renamed`) replaced by the new ones,
-        each with a DeprecationWarning; a clear error when both spellings are given."""
+        """Return ``options`` with old parameter names (:attr:`renamed`) replaced by the new ones.
+
+        Each old name gives a DeprecationWarning; both spellings at once are an error.
+        """
         out = dict(options)
         for old, new in cls.renamed.items():
             if old not in out:
@@ -224,10 +245,11 @@ class Explainer:
         return out
 
     def _renamed_in_init(self, old_names: dict, values: dict) -> dict:
-        """For an ``__init__`` that takes ``**old_names``: ``values`` (new name -> value given)
-        updated with the renamed parameters passed by their old names. Any other unknown
-        keyword is a TypeError, as Python gives; a new name still at its default counts as
-        not given."""
+        """Return ``values`` (new name -> value given) updated with parameters given by old names.
+
+        For an ``__init__`` that takes ``**old_names``. Any other unknown keyword is a
+        TypeError, as Python gives; a new name still at its default counts as not given.
+        """
         unknown = [k for k in old_names if k not in self.renamed]
         if unknown:
             raise TypeError(
@@ -238,8 +260,21 @@ class Explainer:
         given = {k: v for k, v in values.items() if v != defaults[k].default}
         return {**values, **self.translate_options({**given, **old_names})}
 
+    def _set_params(self, values: dict) -> None:
+        """Store every ``__init__`` parameter as given (pass ``locals()``).
+
+        Old names, given through an ``**old_names`` catch-all, are translated (see
+        :attr:`renamed`).
+        """
+        given = {name: values[name] for name in self._param_names()}
+        old = values.get("old_names") or {}
+        if old:
+            given = self._renamed_in_init(old, given)
+        for name, value in given.items():
+            setattr(self, name, value)
+
     def get_params(self) -> dict:
-        """The parameters as stored by ``__init__`` (scikit-learn's ``get_params``)."""
+        """Return the parameters as stored by ``__init__`` (scikit-learn's ``get_params``)."""
         return {name: getattr(self, name) for name in self._param_names()}
 
     def _resolve_params(self, overrides: dict) -> dict:
@@ -252,6 +287,7 @@ class Explainer:
                 f"unknown option {unknown[0]!r} for {self.name}: its options are {options}"
             )
         params = {**self.get_params(), **overrides}
+        check_shared_params(params)
         self._check_params(params)
         return params
 
@@ -259,6 +295,7 @@ class Explainer:
         """Raise a one-line ValueError for bad parameter values (override in subclasses)."""
 
     def __repr__(self) -> str:
+        """``Method(param=value, ...)``, as scikit-learn shows an estimator."""
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
@@ -268,7 +305,7 @@ class Explainer:
         text: str,
         target: str | int | None = None,
         contrast: str | int | None = None,
-        **overrides,
+        **overrides: object,
     ) -> Explanation:
         """Explain the model's score for ``target`` on ``text``.
 
@@ -303,7 +340,9 @@ class Explainer:
     ) -> Attribution:
         raise NotImplementedError(f"{type(self).__name__} must implement _attribute()")
 
-    def _resolve_classes(self, inputs: Inputs, target, contrast) -> tuple[int, int | None]:
+    def _resolve_classes(
+        self, inputs: Inputs, target: str | int | None, contrast: str | int | None
+    ) -> tuple[int, int | None]:
         clf = self.classifier
         target_id = int(np.argmax(inputs.probabilities)) if target is None else clf.label_id(target)
         if contrast is None:
@@ -325,26 +364,15 @@ class Explainer:
 # --------------------------------------------------------------------------- shared steps
 
 
-@contextlib.contextmanager
-def eval_mode(model):
-    """Dropout off while explaining; the model's previous mode is restored afterwards."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
-
-
-def prepare(classifier: Classifier, text) -> Inputs:
+def prepare(classifier: Classifier, text: str) -> Inputs:
     """Validate and tokenise one text (with offsets), flag truncation, predict its classes."""
     if not isinstance(text, str):
-        items = as_text_list(text)  # clear TypeError for non-strings
+        items = check_texts(text)  # clear TypeError for non-strings
         raise TypeError(
             f"explain() takes one text, got {len(items)}: loop over the texts, e.g. "
             "[explainer.explain(t) for t in texts]"
         )
-    (text,) = as_text_list(text)
+    (text,) = check_texts(text)
     if not getattr(classifier.tokenizer, "is_fast", False):
         raise TypeError(
             "explanations need a fast tokenizer (it gives each token's character offsets): "
@@ -400,9 +428,13 @@ def prepare(classifier: Classifier, text) -> Inputs:
     return inputs
 
 
-def count_unknown(tokenizer, ids: torch.Tensor, special: np.ndarray) -> int:
-    """How many non-special tokens are the tokenizer's unknown token (0 when it has none:
-    byte-level BPE knows every text)."""
+def count_unknown(
+    tokenizer: PreTrainedTokenizerBase, ids: torch.Tensor, special: np.ndarray
+) -> int:
+    """Count the non-special tokens that are the tokenizer's unknown token.
+
+    0 when it has none: byte-level BPE knows every text.
+    """
     unk = getattr(tokenizer, "unk_token_id", None)
     if unk is None:
         return 0
@@ -410,7 +442,9 @@ def count_unknown(tokenizer, ids: torch.Tensor, special: np.ndarray) -> int:
     return int((is_unk & ~special).sum())
 
 
-def strip_offsets(text: str, offsets: list[tuple[int, int]], special) -> list[tuple[int, int]]:
+def strip_offsets(
+    text: str, offsets: list[tuple[int, int]], special: Sequence[bool] | np.ndarray
+) -> list[tuple[int, int]]:
     """Token spans without surrounding whitespace; special tokens get ``(0, 0)``.
 
     Some tokenizers' offsets include the space before a word (DeBERTa-v2's "▁good" covers
@@ -432,7 +466,7 @@ def strip_offsets(text: str, offsets: list[tuple[int, int]], special) -> list[tu
 
 
 def group_words(
-    text: str, offsets: list[tuple[int, int]], special
+    text: str, offsets: list[tuple[int, int]], special: Sequence[bool] | np.ndarray
 ) -> tuple[list[str], list[tuple[int, int]], list[int | None], list[tuple[int, int]]]:
     """Merge sub-word tokens back into words, using the tokenizer's character offsets.
 
@@ -507,8 +541,10 @@ def words_to_tokens(word_scores: np.ndarray, token_to_word: list[int | None]) ->
     )
 
 
-def tokens_to_words(scores: np.ndarray, token_to_word: list[int | None], n_words: int):
-    """Word scores as the sum of their tokens' scores (the ``"sum"`` word rule)."""
+def tokens_to_words(
+    scores: np.ndarray, token_to_word: list[int | None], n_words: int
+) -> np.ndarray:
+    """Return word scores as the sum of their tokens' scores (the ``"sum"`` word rule)."""
     out = np.zeros(n_words, dtype=np.float64)
     for score, w in zip(scores, token_to_word, strict=True):
         if w is not None:
@@ -590,16 +626,3 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
-
-
-def check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
-def check_positive_int(name: str, value, allow=()) -> None:
-    if value in allow:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        extra = f" or {', '.join(map(repr, allow))}" if allow else ""
-        raise ValueError(f"{name} must be a positive integer{extra}, got {value!r}")

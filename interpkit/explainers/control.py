@@ -15,7 +15,11 @@ import zlib
 
 import numpy as np
 
-from .base import Attribution, Explainer, register
+from ..models import Classifier
+from ..predict import Predictor
+from .base import Attribution, Explainer, Inputs, register
+
+__all__ = ["RandomScores"]
 
 
 @register
@@ -24,8 +28,9 @@ class RandomScores(Explainer):
 
     Parameters
     ----------
-    seed : int
-        Mixed with the text's CRC-32, so scores are repeatable per text.
+    seed : int or None
+        Mixed with the text's CRC-32, so scores are repeatable per text; None draws fresh
+        scores on every call.
     """
 
     name = "random"
@@ -33,17 +38,17 @@ class RandomScores(Explainer):
     class_specific = False  # contrast is still accepted: the control must run in every mode
     explains = "nothing (random control)"
 
-    def __init__(self, classifier, seed: int = 0) -> None:
+    def __init__(self, classifier: Classifier | Predictor, seed: int | None = 0) -> None:
         super().__init__(classifier)
-        self.seed = seed
+        self._set_params(locals())
 
-    def _check_params(self, params: dict) -> None:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         seed = params["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
-        rng = np.random.default_rng([int(params["seed"]), zlib.crc32(inputs.text.encode())])
+        rng = np.random.default_rng(
+            None if seed is None else [int(seed), zlib.crc32(inputs.text.encode())]
+        )
         scores = rng.standard_normal(len(inputs.tokens))
         scores[inputs.special] = 0.0
         return Attribution(scores, diagnostics={"class_specific": False})

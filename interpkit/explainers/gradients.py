@@ -23,17 +23,11 @@ import warnings
 import numpy as np
 import torch
 
-from .base import (
-    Attribution,
-    Explainer,
-    Inputs,
-    check_choice,
-    check_positive_int,
-    register,
-    warn_user,
-)
+from ..models import Classifier
+from ..predict import Predictor
+from ..validation import check_non_negative_number, check_positive_int
+from .base import Attribution, Explainer, Inputs, register, warn_user
 from .scoring import (
-    OUTPUTS,
     ScoreModel,
     auto_batch_size,
     baseline_embeddings,
@@ -43,16 +37,18 @@ from .scoring import (
     output_of,
     seeded,
 )
+from .vocabulary import BASELINES, INTEGRATIONS
 
-BASELINES = ("pad", "mask", "zero")
-#: Captum's integral approximations for Integrated Gradients.
-INTEGRATIONS = (
-    "gausslegendre",
-    "riemann_right",
-    "riemann_left",
-    "riemann_middle",
-    "riemann_trapezoid",
-)
+__all__ = [
+    "BASELINES",
+    "INTEGRATIONS",
+    "DeepLift",
+    "InputXGradient",
+    "IntegratedGradients",
+    "Occlusion",
+    "Saliency",
+    "SmoothGrad",
+]
 
 
 class _CaptumExplainer(Explainer):
@@ -60,12 +56,9 @@ class _CaptumExplainer(Explainer):
 
     family = "gradient"
 
-    def _check_params(self, params: dict) -> None:
-        check_choice("output", params["output"], OUTPUTS)
-        if "baseline" in params:
-            check_choice("baseline", params["baseline"], BASELINES)
-
-    def _score_model(self, inputs: Inputs, target: int, contrast: int | None, params: dict):
+    def _score_model(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> ScoreModel:
         return ScoreModel(self.classifier.model, inputs, target, contrast, params["output"])
 
     def _diagnostics(self, target: int, contrast: int | None, params: dict) -> dict:
@@ -73,8 +66,8 @@ class _CaptumExplainer(Explainer):
         return {"explains": describe_output(params["output"], labels, target, contrast)}
 
 
-def _needs_grad(classifier, inputs: Inputs) -> torch.Tensor:
-    """The text's word embeddings as a fresh leaf tensor that requires grad."""
+def _needs_grad(classifier: Classifier, inputs: Inputs) -> torch.Tensor:
+    """Return the text's word embeddings as a fresh leaf tensor that requires grad."""
     return input_embeddings(classifier, inputs).clone().requires_grad_()
 
 
@@ -113,47 +106,43 @@ class IntegratedGradients(_CaptumExplainer):
         options travel with it (``evaluate_explanations``, ``CompareView``, ``audit``, ...):
         ``IntegratedGradients(clf, method=...)``, ``.explain(text, method=...)`` and
         per-method option dicts still accept it, with a DeprecationWarning.
-    internal_batch_size : int or "auto"
-        Path points per forward pass; "auto" bounds the attention memory kept for the backward
-        pass (all 50 steps at once for a sentence, 2 at a time at 512 tokens).
+    batch_size : int or "auto"
+        Path points per forward pass (Captum's ``internal_batch_size``, its former name here,
+        still accepted with a DeprecationWarning); "auto" bounds the attention memory kept for
+        the backward pass (all 50 steps at once for a sentence, 2 at a time at 512 tokens).
+        Speed and memory only: the scores are the same for any value.
     output : {"probability", "logit"}
         What is explained.
     """
 
     name = "integrated_gradients"
-    renamed = {"method": "integration"}
+    renamed = {"method": "integration", "internal_batch_size": "batch_size"}
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier | Predictor,
         baseline: str = "pad",
         n_steps: int = 50,
         integration: str = "gausslegendre",
-        internal_batch_size: int | str = "auto",
+        batch_size: int | str = "auto",
         output: str = "probability",
-        **old_names,
+        **old_names: object,
     ) -> None:
         super().__init__(classifier)
-        integration = self._renamed_in_init(old_names, {"integration": integration})["integration"]
-        self.baseline = baseline
-        self.n_steps = n_steps
-        self.integration = integration
-        self.internal_batch_size = internal_batch_size
-        self.output = output
+        self._set_params(locals())
 
     def _check_params(self, params: dict) -> None:
-        super()._check_params(params)
         check_positive_int("n_steps", params["n_steps"])
-        check_positive_int("internal_batch_size", params["internal_batch_size"], allow=("auto",))
-        check_choice("integration", params["integration"], INTEGRATIONS)
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import IntegratedGradients as CaptumIG
         from captum.attr import LayerIntegratedGradients
 
         forward = self._score_model(inputs, target, contrast, params)
         batch = auto_batch_size(
-            params["internal_batch_size"], inputs.input_ids.shape[1], params["n_steps"], grad=True
+            params["batch_size"], inputs.input_ids.shape[1], params["n_steps"], grad=True
         )
         common = dict(
             n_steps=params["n_steps"],
@@ -182,13 +171,21 @@ class IntegratedGradients(_CaptumExplainer):
             # Captum defines delta = sum(attributions) - (f(input) - f(baseline)), f being the
             # ScoreModel (the text's positions): reading f(baseline) back saves a forward pass.
             baseline_output=f_input - float(att.detach().double().sum()) + delta,
-            internal_batch_size=batch,
+            batch_size=batch,
         )
         return Attribution(scores, diagnostics=diagnostics)
 
 
+class _OutputOnly(_CaptumExplainer):
+    """A gradient method whose only parameter is ``output``."""
+
+    def __init__(self, classifier: Classifier | Predictor, output: str = "probability") -> None:
+        super().__init__(classifier)
+        self._set_params(locals())
+
+
 @register
-class Saliency(_CaptumExplainer):
+class Saliency(_OutputOnly):
     """Saliency (Simonyan et al. 2014): the L2 norm of the gradient at each token (unsigned).
 
     Parameters
@@ -199,11 +196,9 @@ class Saliency(_CaptumExplainer):
 
     name = "saliency"
 
-    def __init__(self, classifier, output: str = "probability") -> None:
-        super().__init__(classifier)
-        self.output = output
-
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import Saliency as CaptumSaliency
 
         forward = self._score_model(inputs, target, contrast, params)
@@ -214,7 +209,7 @@ class Saliency(_CaptumExplainer):
 
 
 @register
-class InputXGradient(_CaptumExplainer):
+class InputXGradient(_OutputOnly):
     """Input × Gradient: the gradient times the word embedding, summed per token (signed).
 
     Parameters
@@ -225,11 +220,9 @@ class InputXGradient(_CaptumExplainer):
 
     name = "input_x_gradient"
 
-    def __init__(self, classifier, output: str = "probability") -> None:
-        super().__init__(classifier)
-        self.output = output
-
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import InputXGradient as CaptumIxG
 
         forward = self._score_model(inputs, target, contrast, params)
@@ -241,8 +234,9 @@ class InputXGradient(_CaptumExplainer):
 
 @register
 class SmoothGrad(_CaptumExplainer):
-    """SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies of the embeddings
-    (Captum's ``NoiseTunnel`` over ``Saliency``), L2 norm per token (unsigned).
+    """SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies of the embeddings.
+
+    Captum's ``NoiseTunnel`` over ``Saliency``, L2 norm per token (unsigned).
 
     Parameters
     ----------
@@ -265,7 +259,7 @@ class SmoothGrad(_CaptumExplainer):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier | Predictor,
         n_samples: int = 20,
         noise_level: float = 0.05,
         batch_size: int | str = "auto",
@@ -273,21 +267,14 @@ class SmoothGrad(_CaptumExplainer):
         output: str = "probability",
     ) -> None:
         super().__init__(classifier)
-        self.n_samples = n_samples
-        self.noise_level = noise_level
-        self.batch_size = batch_size
-        self.seed = seed
-        self.output = output
+        self._set_params(locals())
 
     def _check_params(self, params: dict) -> None:
-        super()._check_params(params)
-        check_positive_int("n_samples", params["n_samples"])
-        check_positive_int("batch_size", params["batch_size"], allow=("auto",))
-        level = params["noise_level"]
-        if isinstance(level, bool) or not isinstance(level, (int, float)) or level < 0:
-            raise ValueError(f"noise_level must be a non-negative number, got {level!r}")
+        check_non_negative_number("noise_level", params["noise_level"])
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import NoiseTunnel
         from captum.attr import Saliency as CaptumSaliency
 
@@ -307,7 +294,12 @@ class SmoothGrad(_CaptumExplainer):
                 abs=False,
             )
         diagnostics = self._diagnostics(target, contrast, params)
-        diagnostics.update(signed=False, noise_stdev=stdev)
+        diagnostics.update(
+            signed=False,
+            noise_stdev=stdev,
+            samples=int(params["n_samples"]),
+            evaluations=forward.rows,
+        )
         return Attribution(_per_token(grads, "norm"), diagnostics=diagnostics)
 
 
@@ -332,12 +324,15 @@ class DeepLift(_CaptumExplainer):
 
     name = "deeplift"
 
-    def __init__(self, classifier, baseline: str = "pad", output: str = "probability") -> None:
+    def __init__(
+        self, classifier: Classifier | Predictor, baseline: str = "pad", output: str = "probability"
+    ) -> None:
         super().__init__(classifier)
-        self.baseline = baseline
-        self.output = output
+        self._set_params(locals())
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import DeepLift as CaptumDeepLift
 
         forward = self._score_model(inputs, target, contrast, params)
@@ -369,9 +364,11 @@ class DeepLift(_CaptumExplainer):
 
 @register
 class Occlusion(_CaptumExplainer):
-    """Token occlusion (Zeiler & Fergus 2014, Captum's ``Occlusion``): how much the score drops
-    when a window of tokens is replaced by the baseline. Scores are averaged over the windows
-    that cover a token (signed; positive = the token supports the class).
+    """Token occlusion (Zeiler & Fergus 2014, Captum's ``Occlusion``).
+
+    How much the score drops when a window of tokens is replaced by the baseline. Scores are
+    averaged over the windows that cover a token (signed; positive = the token supports the
+    class).
 
     Parameters
     ----------
@@ -390,24 +387,21 @@ class Occlusion(_CaptumExplainer):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier | Predictor,
         baseline: str = "mask",
         window: int = 1,
         batch_size: int | str = "auto",
         output: str = "probability",
     ) -> None:
         super().__init__(classifier)
-        self.baseline = baseline
-        self.window = window
-        self.batch_size = batch_size
-        self.output = output
+        self._set_params(locals())
 
     def _check_params(self, params: dict) -> None:
-        super()._check_params(params)
         check_positive_int("window", params["window"])
-        check_positive_int("batch_size", params["batch_size"], allow=("auto",))
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from captum.attr import Occlusion as CaptumOcclusion
 
         forward = self._score_model(inputs, target, contrast, params)

@@ -1,15 +1,16 @@
-"""LIME (Ribeiro et al. 2016) through the ``lime`` package, with a batched, de-duplicating
-classifier function.
+"""LIME (Ribeiro et al. 2016) through the ``lime`` package, predicting through a Predictor.
 
 ``lime.lime_text.LimeTextExplainer`` removes random subsets of words and fits a weighted
 linear surrogate to the model's probabilities. Short texts have few distinct subsets, so many
-of the ``num_samples`` perturbed texts repeat: each distinct text is predicted once (in
-length-sorted batches through :meth:`Classifier.predict_proba`) and its probabilities reused.
-Words are interpkit's words (the same as every other method's), one feature per occurrence.
+of the ``n_samples`` perturbed texts repeat: the perturbed texts go through one
+:class:`~interpkit.Predictor` (each distinct text predicted once, in length-sorted batches,
+its probabilities reused). Pass a Predictor instead of the classifier to share its memory
+across explanations or to follow progress through its ``on_batch``. Words are interpkit's
+words (the same as every other method's), one feature per occurrence.
 
 Example
 -------
->>> e = interpkit.explain(clf, "a wonderful film", method="lime", num_samples=500, seed=0)
+>>> e = interpkit.explain(clf, "a wonderful film", method="lime", n_samples=500, seed=0)
 >>> e.diagnostics["r2"], e.diagnostics["unique_perturbations"]
 """
 
@@ -19,56 +20,16 @@ import warnings
 
 import numpy as np
 
-from ..models import TruncationWarning
-from .base import Attribution, Explainer, check_positive_int, register
+from ..models import Classifier, TruncationWarning
+from ..predict import Predictor
+from ..validation import check_choice, check_positive_int, check_positive_number
+from .base import Attribution, Explainer, Inputs, register
 from .scoring import auto_batch_size, describe_output
 
+__all__ = ["FEATURE_SELECTIONS", "Lime", "check_enough_samples"]
 
-class CachedPredictor:
-    """A ``classifier_fn`` for lime: predicts each distinct text once, in batches.
-
-    ``known`` seeds the cache (e.g. the unperturbed text, already predicted). ``calls`` counts
-    calls to ``predict_proba`` and ``predicted`` the texts sent to it.
-    """
-
-    def __init__(self, classifier, batch_size: int = 64, known: dict | None = None):
-        self.classifier = classifier
-        self.batch_size = batch_size
-        self.cache: dict[str, np.ndarray] = dict(known or {})
-        self.calls = 0
-        self.predicted = 0
-        self.requested = 0
-
-    def __call__(self, texts) -> np.ndarray:
-        texts = list(texts)
-        self.requested += len(texts)
-        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
-        # Removing every word can leave an empty or blank text; the model still has an
-        # answer for it ([CLS] [SEP]), but as_text_list rejects blank input, so send "".
-        real = [t for t in todo if t.strip()]
-        if real:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", TruncationWarning)  # already reported once
-                probs = self.classifier.predict_proba(real, batch_size=self.batch_size)
-            self.calls += 1
-            self.predicted += len(real)
-            self.cache.update(zip(real, probs, strict=True))
-        blanks = [t for t in todo if not t.strip()]
-        if blanks:
-            probs = _predict_empty(self.classifier)
-            self.calls += 1
-            self.predicted += 1
-            self.cache.update({t: probs for t in blanks})
-        return np.stack([self.cache[t] for t in texts])
-
-
-def _predict_empty(classifier) -> np.ndarray:
-    import torch
-
-    enc = classifier.tokenizer([""], return_tensors="pt").to(classifier.device)
-    with torch.no_grad():
-        logits = classifier.model(**enc).logits.float()
-    return torch.softmax(logits, -1)[0].cpu().numpy()
+#: lime's feature selection methods.
+FEATURE_SELECTIONS = ("auto", "forward_selection", "lasso_path", "none", "highest_weights")
 
 
 @register
@@ -82,8 +43,9 @@ class Lime(Explainer):
 
     Parameters
     ----------
-    num_samples : int
-        Perturbed texts (lime's neighbourhood size; the unperturbed text is one of them).
+    n_samples : int
+        Perturbed texts (lime's neighbourhood size, its ``num_samples``: the former name here,
+        still accepted with a DeprecationWarning; the unperturbed text is one of them).
         At least the number of words + 1: the surrogate has one weight per word plus an
         intercept, and fewer samples cannot determine them (with 1, the text alone, every
         weight is 0 and R² undefined; below words + 1 the weights are set by the ridge
@@ -105,49 +67,47 @@ class Lime(Explainer):
 
     name = "lime"
     family = "perturbation"
+    renamed = {"num_samples": "n_samples"}
 
     def __init__(
         self,
-        classifier,
-        num_samples: int = 1000,
+        classifier: Classifier | Predictor,
+        n_samples: int = 1000,
         num_features: int | None = None,
         seed: int | None = 0,
         kernel_width: float = 25.0,
         mask_string: str | None = None,
         batch_size: int | str = "auto",
         feature_selection: str = "auto",
+        **old_names: object,
     ) -> None:
         super().__init__(classifier)
-        self.num_samples = num_samples
-        self.num_features = num_features
-        self.seed = seed
-        self.kernel_width = kernel_width
-        self.mask_string = mask_string
-        self.batch_size = batch_size
-        self.feature_selection = feature_selection
+        self._set_params(locals())
 
     def _check_params(self, params: dict) -> None:
-        check_positive_int("num_samples", params["num_samples"])
-        check_positive_int("batch_size", params["batch_size"], allow=("auto",))
         if params["num_features"] is not None:
             check_positive_int("num_features", params["num_features"])
-        width = params["kernel_width"]
-        if isinstance(width, bool) or not isinstance(width, (int, float)) or width <= 0:
-            raise ValueError(f"kernel_width must be a positive number, got {width!r}")
+        check_positive_number("kernel_width", params["kernel_width"])
         if params["mask_string"] is not None and not isinstance(params["mask_string"], str):
             raise ValueError(f"mask_string must be a string or None, got {params['mask_string']!r}")
-        choices = ("auto", "forward_selection", "lasso_path", "none", "highest_weights")
-        if params["feature_selection"] not in choices:
-            raise ValueError(
-                f"feature_selection must be one of {', '.join(choices)}, "
-                f"got {params['feature_selection']!r}"
-            )
+        check_choice("feature_selection", params["feature_selection"], FEATURE_SELECTIONS)
 
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _predictor(self, inputs: Inputs) -> Predictor:
+        """Return the Predictor given in place of the classifier, else a new one, told the text."""
+        predictor = self.predictor
+        if predictor is None:
+            predictor = Predictor(self.classifier, warn_truncation=False)
+        if not inputs.truncated and inputs.seen_text not in predictor:
+            predictor.remember({inputs.seen_text: inputs.probabilities.astype(np.float32)})
+        return predictor
+
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         from lime.lime_text import LimeTextExplainer
 
         text, words = inputs.seen_text, inputs.words
-        check_enough_samples(params["num_samples"], len(words))
+        check_enough_samples(params["n_samples"], len(words))
         # lime removes words by replacing them with mask_string when bow=False; "" removes.
         mask = "" if params["mask_string"] is None else params["mask_string"]
         explainer = LimeTextExplainer(
@@ -159,13 +119,17 @@ class Lime(Explainer):
             mask_string=mask,
             random_state=params["seed"],
         )
-        known = {} if inputs.truncated else {text: inputs.probabilities.astype(np.float32)}
         batch = auto_batch_size(params["batch_size"], len(inputs.tokens), 64)
-        predictor = CachedPredictor(self.classifier, batch, known)
+        predictor = self._predictor(inputs)
+        before = (predictor.texts_requested, predictor.texts_predicted, predictor.model_calls)
         n_labels = len(self.classifier.labels)
+        distinct: set[str] = set()
 
-        def classifier_fn(texts):
-            probs = predictor(texts)
+        def classifier_fn(texts: list[str]) -> np.ndarray:
+            distinct.update(texts)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TruncationWarning)  # already reported once
+                probs = predictor.predict_proba(texts, batch_size=batch)
             if contrast is None:
                 return probs
             return np.column_stack([probs, probs[:, target] - probs[:, contrast]])
@@ -177,7 +141,7 @@ class Lime(Explainer):
             classifier_fn,
             labels=(label,),
             num_features=min(n_features, len(words)),
-            num_samples=params["num_samples"],
+            num_samples=params["n_samples"],
         )
         indexed = exp.domain_mapper.indexed_string
         if indexed.num_words() != len(words):
@@ -195,24 +159,28 @@ class Lime(Explainer):
             "intercept": float(exp.intercept[label]),
             "local_prediction": float(np.ravel(exp.local_pred)[0]),
             "surrogate": f"weighted ridge on {what}",
-            "samples": int(params["num_samples"]),
-            "unique_perturbations": len(predictor.cache),
-            "predicted": predictor.predicted,
-            "model_calls": predictor.calls,
+            "samples": int(params["n_samples"]),
+            "evaluations": predictor.texts_requested - before[0],
+            "unique_perturbations": len(distinct),
+            "predicted": predictor.texts_predicted - before[1],
+            "model_calls": predictor.model_calls - before[2],
         }
         return Attribution(scores, level="word", diagnostics=diagnostics)
 
 
-def check_enough_samples(num_samples: int, n_words: int) -> None:
-    """Refuse a neighbourhood too small to fit LIME's surrogate (one weight per word and an
-    intercept: ``n_words + 1`` unknowns need as many samples)."""
+def check_enough_samples(n_samples: int, n_words: int) -> None:
+    """Refuse a neighbourhood too small to fit LIME's surrogate.
+
+    The surrogate has one weight per word and an intercept: ``n_words + 1`` unknowns need as
+    many samples.
+    """
     needed = n_words + 1
-    if num_samples < needed:
+    if n_samples < needed:
         raise ValueError(
-            f"num_samples={num_samples} is too few for this text's {n_words} words: LIME fits "
+            f"n_samples={n_samples} is too few for this text's {n_words} words: LIME fits "
             f"a linear surrogate with one weight per word plus an intercept, which needs at "
             f"least {needed} samples (the text itself and one perturbation per weight); with "
-            "fewer the weights come from the ridge penalty, not the model. Pass num_samples="
+            "fewer the weights come from the ridge penalty, not the model. Pass n_samples="
             f"{max(needed, 1000)} or more (the default is 1000)"
         )
 
@@ -221,7 +189,7 @@ def check_enough_samples(num_samples: int, n_words: int) -> None:
 
 
 def perturbation_masks(n_words: int, n_samples: int, seed: int | None = 0) -> np.ndarray:
-    """The keep (1) / remove (0) masks ``LimeTextExplainer`` draws for a text of ``n_words``.
+    """Return the keep (1) / remove (0) masks ``LimeTextExplainer`` draws for ``n_words``.
 
     Row 0 is the text itself (every word kept). Each other row first draws how many words
     to remove, uniformly from 1 to ``n_words``, then which, uniformly without replacement:
@@ -249,9 +217,10 @@ def perturbation_masks(n_words: int, n_samples: int, seed: int | None = 0) -> np
     return masks
 
 
-def proximity_weights(masks, kernel_width: float = 25.0) -> np.ndarray:
-    """lime's sample weights: ``sqrt(exp(-D**2 / kernel_width**2))`` with ``D`` = 100 × the
-    cosine distance between a mask and the all-ones mask (the text itself).
+def proximity_weights(masks: np.ndarray, kernel_width: float = 25.0) -> np.ndarray:
+    """Return lime's sample weights, ``sqrt(exp(-D**2 / kernel_width**2))``.
+
+    ``D`` is 100 × the cosine distance between a mask and the all-ones mask (the text itself).
 
     A mask keeping ``m`` of ``d`` words has cosine distance ``1 - sqrt(m / d)``; the factor
     100 is lime's, so with the default width 25 a sample keeping half the words weighs
@@ -265,11 +234,11 @@ def proximity_weights(masks, kernel_width: float = 25.0) -> np.ndarray:
 
 
 def expected_distinct_perturbations(n_words: int, n_samples: int) -> float:
-    """The expected number of distinct texts among lime's ``n_samples`` (the text included).
+    """Return the expected number of distinct texts among lime's ``n_samples`` (text included).
 
     A text of ``d`` words has ``2**d`` keep/remove patterns; lime's sampler gives one that
     removes ``k`` words the probability ``1 / (d * C(d, k))``, so short texts repeat many
-    samples (each distinct text is predicted once, see :class:`CachedPredictor`).
+    samples (each distinct text is predicted once, see :class:`~interpkit.predict.Predictor`).
     """
     from math import comb
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .base import Attribution, Explainer, check_choice, check_positive_int, register
+from ..models import Classifier
+from ..predict import Predictor
+from .base import Attribution, Explainer, Inputs, register
 from .scoring import (
-    OUTPUTS,
     ScoreModel,
     auto_batch_size,
     baseline_embeddings,
@@ -30,19 +31,20 @@ from .scoring import (
     seeded,
 )
 
-BASELINES = ("mask", "pad", "zero")
+__all__ = ["KernelShap", "ShapleySampling"]
 
 
 @register
 class ShapleySampling(Explainer):
     """Shapley values of the words by permutation sampling (Captum ``ShapleyValueSampling``).
 
-    Cost: ``n_samples × (words + 1)`` model evaluations, batched by ``batch_size``.
+    Cost: ``n_samples × words + 1`` model evaluations, batched by ``batch_size``
+    (``diagnostics["evaluations"]``).
 
     Parameters
     ----------
     n_samples : int
-        Random word orders (permutations) averaged.
+        Random word orders (permutations) averaged; each is evaluated once per word.
     baseline : {"mask", "pad", "zero"}
         What replaces the tokens of an absent word.
     batch_size : int or "auto"
@@ -59,7 +61,7 @@ class ShapleySampling(Explainer):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier | Predictor,
         n_samples: int = 25,
         baseline: str = "mask",
         batch_size: int | str = "auto",
@@ -67,19 +69,11 @@ class ShapleySampling(Explainer):
         output: str = "probability",
     ) -> None:
         super().__init__(classifier)
-        self.n_samples = n_samples
-        self.baseline = baseline
-        self.batch_size = batch_size
-        self.seed = seed
-        self.output = output
+        self._set_params(locals())
 
-    def _check_params(self, params: dict) -> None:
-        check_positive_int("n_samples", params["n_samples"])
-        check_positive_int("batch_size", params["batch_size"], allow=("auto",))
-        check_choice("baseline", params["baseline"], BASELINES)
-        check_choice("output", params["output"], OUTPUTS)
-
-    def _attribute(self, inputs, target, contrast, params) -> Attribution:
+    def _attribute(
+        self, inputs: Inputs, target: int, contrast: int | None, params: dict
+    ) -> Attribution:
         import captum.attr
 
         forward = ScoreModel(self.classifier.model, inputs, target, contrast, params["output"])
@@ -98,6 +92,7 @@ class ShapleySampling(Explainer):
                 n_samples=params["n_samples"],
                 perturbations_per_eval=auto_batch_size(params["batch_size"], embeds.shape[1], 64),
             )
+            evaluations = forward.rows
             f_input = output_of(inputs, target, contrast, params["output"])
             f_base = float(forward(base)[0])
         word_scores = np.zeros(len(inputs.words), dtype=np.float64)
@@ -110,6 +105,8 @@ class ShapleySampling(Explainer):
             "output": f_input,
             "baseline_output": f_base,
             "efficiency_gap": float(word_scores.sum() - (f_input - f_base)),
+            "samples": int(params["n_samples"]),
+            "evaluations": int(evaluations),
         }
         return Attribution(word_scores, level="word", diagnostics=diagnostics)
 
@@ -122,7 +119,9 @@ class WordGame(torch.nn.Module):
     which stay as they are, so the words are the only players.
     """
 
-    def __init__(self, score: torch.nn.Module, embeds: torch.Tensor, token_to_word) -> None:
+    def __init__(
+        self, score: torch.nn.Module, embeds: torch.Tensor, token_to_word: list[int | None]
+    ) -> None:
         super().__init__()
         self.score = score
         self.embeds = embeds
@@ -152,7 +151,7 @@ class KernelShap(ShapleySampling):
     Parameters
     ----------
     n_samples : int
-        Coalitions evaluated (model calls, batched by ``batch_size``).
+        Coalitions evaluated (one model evaluation each, batched by ``batch_size``).
     baseline, batch_size, seed, output :
         As for :class:`ShapleySampling`.
     """
@@ -162,7 +161,7 @@ class KernelShap(ShapleySampling):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier | Predictor,
         n_samples: int = 200,
         baseline: str = "mask",
         batch_size: int | str = "auto",

@@ -1,5 +1,4 @@
-"""Measuring explanations: faithfulness, agreement, stability, dataset-level evaluation and the
-global view.
+"""Measuring explanations: faithfulness, agreement, stability, evaluation, the global view.
 
 - :mod:`~interpkit.metrics.faithfulness`: comprehensiveness, sufficiency, AOPC, deletion and
   insertion curves (one batched prediction per explanation), LIME's held-out surrogate R².

@@ -23,24 +23,35 @@ from __future__ import annotations
 import difflib
 import itertools
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..explanation import Explanation
+from ..models import Classifier
+from ..predict import Predictor
+from ..validation import check_choice
 from .faithfulness import check_explanation, check_k, n_top
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MEASURES = ("spearman", "kendall", "top_k")
 
 
 def _check_measure(measure: str, by: str) -> None:
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
-    if by not in ("abs", "score"):
-        raise ValueError(f"by must be 'abs' or 'score', got {by!r}")
+    check_choice("measure", measure, MEASURES)
+    check_choice("by", by, ("abs", "score"))
 
 
-def score_agreement(x, y, measure: str = "spearman", k: float = 0.2, by: str = "abs") -> float:
+def score_agreement(
+    x: Sequence[float] | np.ndarray,
+    y: Sequence[float] | np.ndarray,
+    measure: str = "spearman",
+    k: float = 0.2,
+    by: str = "abs",
+) -> float:
     """Agreement of two score vectors over the same words (see the module notes)."""
     from scipy import stats
 
@@ -82,7 +93,7 @@ def rank_agreement(
     return score_agreement(a.word_scores, b.word_scores, measure, k, by)
 
 
-def _per_text(explanations) -> list[dict[str, Explanation]]:
+def _per_text(explanations: object) -> list[dict[str, Explanation]]:
     """One ``{method: Explanation}`` per text, from any accepted input."""
     if isinstance(explanations, Mapping):
         return [dict(explanations)]
@@ -107,7 +118,12 @@ def _per_text(explanations) -> list[dict[str, Explanation]]:
     )
 
 
-def agreement_matrix(explanations, measure: str = "spearman", k: float = 0.2, by: str = "abs"):
+def agreement_matrix(
+    explanations: Mapping[str, Explanation] | Iterable[object] | pd.DataFrame,
+    measure: str = "spearman",
+    k: float = 0.2,
+    by: str = "abs",
+) -> pd.DataFrame:
     """Pairwise agreement of methods as a DataFrame (methods × methods), averaged over texts.
 
     ``explanations``: ``{method: Explanation}`` for one text, a list of those (one per text:
@@ -151,27 +167,33 @@ def _pairwise_mean(items: Sequence[Explanation], measure: str, k: float, by: str
 
 
 def seed_stability(
-    classifier,
+    classifier: Classifier | Predictor,
     text: str,
     method: str = "lime",
     seeds: Sequence[int] = (0, 1, 2),
     measure: str = "spearman",
     k: float = 0.2,
     by: str = "abs",
-    **options,
+    *,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    **old_options: Any,
 ) -> float:
     """Mean pairwise agreement of one method's explanations of ``text`` under different seeds.
 
     1 means the seed does not change the ranking. Only methods with a ``seed`` parameter
     (LIME, Shapley sampling, KernelSHAP, SmoothGrad, the random control) are random.
+    ``options={method: {...}}`` are the method's other options (given as keyword arguments,
+    they still work with a DeprecationWarning).
 
     Example
     -------
-    >>> seed_stability(clf, "a wonderful, moving film", "lime", seeds=(0, 1, 2), num_samples=300)
+    >>> seed_stability(clf, "a wonderful, moving film", "lime", seeds=(0, 1, 2),
+    ...                options={"lime": {"n_samples": 300}})
     """
-    from ..explainers import explain, get_explainer
+    from ..explainers import explain, get_explainer, method_options
 
     _check_measure(measure, by)
+    opts = method_options([method], options, old=old_options)[method]
     if "seed" not in get_explainer(method)(classifier).get_params():
         raise ValueError(
             f"{method} takes no seed: it is deterministic, so its seed stability is 1 by "
@@ -180,7 +202,9 @@ def seed_stability(
     seeds = list(seeds)
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"pass at least two different seeds, got {seeds!r}")
-    runs = [explain(classifier, text, method=method, seed=s, **options) for s in seeds]
+    if "seed" in opts:
+        raise ValueError(f"seed_stability sets the seed itself: pass seeds={seeds!r} only")
+    runs = [explain(classifier, text, method=method, seed=s, **opts) for s in seeds]
     return _pairwise_mean(runs, measure, k, by)
 
 
@@ -199,30 +223,35 @@ def aligned_scores(a: Explanation, b: Explanation) -> tuple[np.ndarray, np.ndarr
 
 
 def edit_stability(
-    classifier,
+    classifier: Classifier | Predictor,
     text: str,
     edited: str,
     method: str,
     measure: str = "spearman",
     k: float = 0.2,
     by: str = "abs",
-    **options,
+    *,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    **old_options: Any,
 ) -> float:
     """Agreement of a method's explanations of ``text`` and of a meaning-preserving edit of it.
 
     The words both texts share (matched in order) are compared; e.g. ``"a great film"`` vs
     ``"a great movie"`` compares "a" and "great". A faithful, stable method should rank the
     shared words alike when the prediction does not change. Needs at least two shared words.
+    ``options={method: {...}}`` are the method's options (given as keyword arguments, they
+    still work with a DeprecationWarning).
 
     Example
     -------
     >>> edit_stability(clf, "a wonderful, moving film", "a wonderful, moving movie", "saliency")
     """
-    from ..explainers import explain
+    from ..explainers import explain, method_options
 
     _check_measure(measure, by)
-    a = explain(classifier, text, method=method, **options)
-    b = explain(classifier, edited, method=method, **options)
+    opts = method_options([method], options, old=old_options)[method]
+    a = explain(classifier, text, method=method, **opts)
+    b = explain(classifier, edited, method=method, **opts)
     x, y = aligned_scores(a, b)
     if len(x) < 2:
         raise ValueError(
@@ -231,8 +260,11 @@ def edit_stability(
     return score_agreement(x, y, measure, k, by)
 
 
-def plot_agreement(matrix, ax=None):
-    """The agreement matrix (from :func:`agreement_matrix`) as a heatmap with values in cells."""
+def plot_agreement(
+    matrix: pd.DataFrame,
+    ax: Any = None,
+) -> Any:
+    """Draw the agreement matrix (from :func:`agreement_matrix`) as a heatmap with values."""
     import matplotlib.pyplot as plt
 
     values = np.asarray(matrix, dtype=np.float64)

@@ -1,5 +1,6 @@
-"""Evaluate explanation methods over a set of texts: one row per text × method, and a summary
-with bootstrap confidence intervals.
+"""Evaluate explanation methods over a set of texts, and summarise with confidence intervals.
+
+One row per text × method; the summary has bootstrap confidence intervals.
 
 Example
 -------
@@ -14,11 +15,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..models import TruncationWarning, as_text_list
+from ..models import Classifier, TruncationWarning
+from ..predict import Predictor
+from ..validation import check_choice, check_fraction, check_positive_int, check_texts
 from .faithfulness import DEFAULT_KS, DEFAULT_STEPS, REMOVALS, check_ks, faithfulness_scores
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Methods evaluated by default: attention, the main gradient methods, LIME and the control.
 DEFAULT_METHODS = (
@@ -41,8 +48,8 @@ SUMMARY_METRICS = {
 }
 
 
-def check_methods(classifier, methods) -> list[str]:
-    """Method names, validated against the registry (unknown names list the available ones)."""
+def check_methods(methods: str | Iterable[str]) -> list[str]:
+    """Return the method names, checked against the registry (unknown names list the others)."""
     from ..explainers import get_explainer
 
     names = [methods] if isinstance(methods, str) else list(methods)
@@ -55,18 +62,19 @@ def check_methods(classifier, methods) -> list[str]:
     return names
 
 
-def _texts(texts) -> list[str]:
+def _texts(texts: object) -> list[str]:
+    """Return a list of texts, from a list or a dataset split with a ``text`` column."""
     if hasattr(texts, "column_names") and "text" in texts.column_names:  # a datasets split
         texts = texts["text"]
-    return as_text_list(texts)
+    return check_texts(texts)
 
 
 def evaluate_explanations(
-    classifier,
-    texts,
+    classifier: Classifier | Predictor,
+    texts: Iterable[str],
     methods: Sequence[str] = DEFAULT_METHODS,
     *,
-    options: Mapping[str, Mapping] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
     ks: Sequence[float] = DEFAULT_KS,
     removal: str = "mask",
     steps: int = DEFAULT_STEPS,
@@ -75,15 +83,15 @@ def evaluate_explanations(
     surrogate_holdout: int | None = 200,
     keep_explanations: bool = True,
     progress: bool = True,
-):
+) -> pd.DataFrame:
     """Explain every text with every method and score each explanation's faithfulness.
 
     Parameters
     ----------
-    classifier : interpkit.Classifier
+    classifier : interpkit.Classifier, or a Predictor over one
     texts : list of str, or a dataset split with a ``text`` column
     methods : names from ``interpkit.list_explainers()``; ``"random"`` is the chance control
-    options : ``{method: {option: value}}``, e.g. ``{"lime": {"num_samples": 300}}``
+    options : ``{method: {option: value}}``, e.g. ``{"lime": {"n_samples": 300}}``
     ks, removal, steps : see :func:`interpkit.faithfulness_scores` (what removing a word means, how
         k rounds)
     target : class to explain; None = each text's predicted class
@@ -107,66 +115,107 @@ def evaluate_explanations(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from ..explainers import explain, get_explainer
-    from .faithfulness import surrogate_fidelity
-
     items = _texts(texts)
-    names = check_methods(classifier, methods)
+    names = check_methods(methods)
     ks = check_ks(ks)
-    if removal not in REMOVALS:
-        raise ValueError(f"removal must be one of {', '.join(REMOVALS)}, got {removal!r}")
-    options = {k: dict(v) for k, v in (options or {}).items()}
-    unused = [m for m in options if m not in names]
-    if unused:
-        raise ValueError(f"options given for {unused[0]!r}, which is not in methods {names}")
-    per_method = {}
-    for name in names:
-        params = get_explainer(name)(classifier).get_params()
-        opts = get_explainer(name).translate_options(options.get(name, {}))
-        if "seed" in params:
-            opts.setdefault("seed", seed)
-        if name == "lime" and surrogate_holdout:
-            opts.setdefault("num_features", None)  # the held-out R² needs every word's weight
-        per_method[name] = opts
+    check_choice("removal", removal, REMOVALS)
+    per_method = _per_method_options(classifier, names, options, seed, surrogate_holdout)
+    settings = dict(
+        ks=ks,
+        removal=removal,
+        steps=steps,
+        target=target,
+        seed=seed,
+        surrogate_holdout=surrogate_holdout,
+        keep_explanations=keep_explanations,
+    )
     rows = []
-    bar = tqdm(items, desc="texts", unit="text", disable=not progress)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TruncationWarning)
-        for text_id, text in enumerate(bar):
-            cache: dict = {}  # perturbed texts several methods share are predicted once
-            for name in names:
-                e = explain(classifier, text, method=name, target=target, **per_method[name])
-                f = faithfulness_scores(
-                    classifier, e, ks=ks, removal=removal, steps=steps, cache=cache
-                )
-                row = {
-                    "text_id": text_id,
-                    "method": name,
-                    "n_words": len(e.words),
-                    "target": e.target_label,
-                    "p_target": float(e.probabilities[e.target]),
-                    **f.as_dict(),
-                    "seconds": e.seconds,
-                }
-                if name == "lime":
-                    row["surrogate_r2"] = float(e.diagnostics["r2"])
-                    every_word = e.params["num_features"] in (None, len(e.words))
-                    if surrogate_holdout and every_word:
-                        fid = surrogate_fidelity(
-                            classifier, text, e, holdout=surrogate_holdout, seed=seed
-                        )
-                        row["surrogate_r2_heldout"] = fid["r2_heldout"]
-                row["text"] = text
-                if keep_explanations:
-                    row["explanation"], row["faithfulness"] = e, f
-                rows.append(row)
+        for text_id, text in enumerate(
+            tqdm(items, desc="texts", unit="text", disable=not progress)
+        ):
+            rows += _evaluate_text(classifier, text_id, text, per_method, settings)
     frame = pd.DataFrame(rows)
     frame.attrs.update(ks=list(ks), removal=removal, steps=steps, n_texts=len(items))
     return frame
 
 
+def _per_method_options(
+    classifier: Classifier | Predictor,
+    names: list[str],
+    options: Mapping[str, Mapping[str, Any]] | None,
+    seed: int,
+    surrogate_holdout: int | None,
+) -> dict[str, dict[str, Any]]:
+    """Each method's options: the user's, the common seed, and LIME weighting every word."""
+    from ..explainers import get_explainer, method_options
+
+    per_method = method_options(names, options)
+    for name, opts in per_method.items():
+        if "seed" in get_explainer(name)(classifier).get_params():
+            opts.setdefault("seed", seed)
+        if name == "lime" and surrogate_holdout:
+            opts.setdefault("num_features", None)  # the held-out R² needs every word's weight
+    return per_method
+
+
+def _evaluate_text(
+    classifier: Classifier | Predictor,
+    text_id: int,
+    text: str,
+    per_method: dict[str, dict[str, Any]],
+    settings: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Return the rows of one text: each method's explanation, scored (shared texts once)."""
+    from ..explainers import explain
+
+    cache: dict = {}  # perturbed texts several methods share are predicted once
+    rows = []
+    for name, options in per_method.items():
+        e = explain(classifier, text, method=name, target=settings["target"], **options)
+        f = faithfulness_scores(
+            classifier,
+            e,
+            ks=settings["ks"],
+            removal=settings["removal"],
+            steps=settings["steps"],
+            cache=cache,
+        )
+        row = {
+            "text_id": text_id,
+            "method": name,
+            "n_words": len(e.words),
+            "target": e.target_label,
+            "p_target": float(e.probabilities[e.target]),
+            **f.as_dict(),
+            "seconds": e.seconds,
+        }
+        if name == "lime":
+            row["surrogate_r2"] = float(e.diagnostics["r2"])
+            holdout = settings["surrogate_holdout"]
+            if holdout and e.params["num_features"] in (None, len(e.words)):
+                row["surrogate_r2_heldout"] = _heldout_r2(
+                    classifier, text, e, holdout, settings["seed"]
+                )
+        row["text"] = text
+        if settings["keep_explanations"]:
+            row["explanation"], row["faithfulness"] = e, f
+        rows.append(row)
+    return rows
+
+
+def _heldout_r2(
+    classifier: Classifier | Predictor, text: str, e: object, holdout: int, seed: int
+) -> float:
+    """LIME's surrogate R² on held-out perturbations (:func:`surrogate_fidelity`)."""
+    from .faithfulness import surrogate_fidelity
+
+    return surrogate_fidelity(classifier, text, e, holdout=holdout, seed=seed)["r2_heldout"]
+
+
 def bootstrap_ci(
-    values, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
+    values: Iterable[float], n_boot: int = 1000, ci: float = 0.95, seed: int = 0
 ) -> tuple[float, float, float]:
     """``(mean, low, high)``: the mean and its percentile bootstrap confidence interval.
 
@@ -176,10 +225,8 @@ def bootstrap_ci(
     -------
     >>> bootstrap_ci([0.1, 0.3, 0.2, 0.4])
     """
-    if not 0 < ci < 1:
-        raise ValueError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
+    check_fraction("ci", ci, closed_high=False, hint="pass e.g. 0.95")
+    check_positive_int("n_boot", n_boot)
     x = np.asarray(list(values), dtype=np.float64)
     x = x[np.isfinite(x)]
     if len(x) == 0:
@@ -195,13 +242,13 @@ def bootstrap_ci(
 
 
 def summarize(
-    results,
+    results: pd.DataFrame,
     metrics: Iterable[str] | None = None,
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
     sort_by: str = "comprehensiveness",
-):
+) -> pd.DataFrame:
     """Per method: the mean of each metric over texts with a bootstrap CI, best first.
 
     Columns ``<metric>``, ``<metric>_low``, ``<metric>_high`` for every metric present in
@@ -234,7 +281,11 @@ def summarize(
     return summary
 
 
-def plot_summary(summary, metric: str = "comprehensiveness", ax=None):
+def plot_summary(
+    summary: pd.DataFrame,
+    metric: str = "comprehensiveness",
+    ax: Any = None,
+) -> Any:
     """Horizontal error bars: each method's mean ``metric`` with its CI (from :func:`summarize`)."""
     import matplotlib.pyplot as plt
 
@@ -259,12 +310,11 @@ def plot_summary(summary, metric: str = "comprehensiveness", ax=None):
     return ax
 
 
-def mean_curves(results, kind: str = "deletion", grid: int = 21):
+def mean_curves(results: pd.DataFrame, kind: str = "deletion", grid: int = 21) -> pd.DataFrame:
     """Each method's curve averaged over texts, on a common grid of fractions (DataFrame)."""
     import pandas as pd
 
-    if kind not in ("deletion", "insertion"):
-        raise ValueError(f"kind must be 'deletion' or 'insertion', got {kind!r}")
+    check_choice("kind", kind, ("deletion", "insertion"))
     if "faithfulness" not in getattr(results, "columns", ()):
         raise ValueError(
             "results have no 'faithfulness' column: run evaluate_explanations(..., "
@@ -280,7 +330,11 @@ def mean_curves(results, kind: str = "deletion", grid: int = 21):
     return frame
 
 
-def plot_curves(results, kind: str = "deletion", ax=None):
+def plot_curves(
+    results: pd.DataFrame,
+    kind: str = "deletion",
+    ax: Any = None,
+) -> Any:
     """Mean deletion (or insertion) curve per method, with its mean AUC in the legend."""
     import matplotlib.pyplot as plt
 

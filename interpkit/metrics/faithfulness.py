@@ -1,4 +1,4 @@
-"""Faithfulness: does removing the words an explanation ranks highest change the prediction?
+"""Faithfulness: does removing the words an explanation ranks highest change the prediction.
 
 Comprehensiveness and sufficiency (DeYoung et al., ERASER, 2020), their AOPC, deletion and
 insertion curves (Petsiuk et al. 2018, applied to words) with the area under each, and the
@@ -21,7 +21,8 @@ contrast explanation). Comprehensiveness at k is ``f(text) - f(text without the 
 faithful). AOPC is their mean over the k's. Both lie in [-1, 1] ([-2, 2] in contrast mode).
 
 Every perturbed text of one explanation (all k's and both curves) is predicted in one
-batched, de-duplicated ``predict_proba`` call.
+batched, de-duplicated request to a :class:`~interpkit.Predictor`; pass one Predictor (instead
+of the classifier) to several calls and the texts they share are predicted once.
 
 Example
 -------
@@ -35,13 +36,16 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..explanation import Explanation
-from ..models import TruncationWarning
+from ..models import Classifier, TruncationWarning
+from ..predict import Predictor, TextClassifier, as_predictor
+from ..validation import check_choice, check_fraction, check_int_at_least, check_positive_int
 
 #: ERASER's middle bins: 10 to 50 % of the words.
 DEFAULT_KS = (0.1, 0.2, 0.3, 0.4, 0.5)
@@ -53,26 +57,21 @@ DEFAULT_STEPS = 10
 # --------------------------------------------------------------------------- checks and ranks
 
 
-def check_k(k) -> float:
+def check_k(k: object) -> float:
     """``k`` as a float in (0, 1], or a ValueError that says what to pass."""
-    if isinstance(k, bool) or not isinstance(k, (int, float, np.integer, np.floating)):
-        raise TypeError(f"k must be a fraction of the words in (0, 1], got {k!r}")
-    if not 0 < float(k) <= 1:
-        raise ValueError(
-            f"k must be a fraction of the words in (0, 1], got {k!r}: pass e.g. 0.2 for 20 %"
-        )
-    return float(k)
+    return check_fraction("k", k, what="a fraction of the words", hint="pass e.g. 0.2 for 20 %")
 
 
-def check_ks(ks) -> tuple[float, ...]:
-    """A non-empty tuple of valid fractions."""
+def check_ks(ks: float | Iterable[float]) -> tuple[float, ...]:
+    """Return ``ks`` as a non-empty tuple of valid fractions."""
     items = (ks,) if isinstance(ks, (int, float, np.number)) else tuple(ks)
     if not items:
         raise ValueError("ks is empty: pass fractions such as (0.1, 0.2, 0.3, 0.4, 0.5)")
     return tuple(check_k(k) for k in items)
 
 
-def check_explanation(explanation) -> Explanation:
+def check_explanation(explanation: object) -> Explanation:
+    """``explanation`` if it is an Explanation with words, else a clear error."""
     if not isinstance(explanation, Explanation):
         raise TypeError(
             f"expected an interpkit Explanation, got {type(explanation).__name__}: make one "
@@ -102,8 +101,7 @@ def ranking(explanation: Explanation, by: str = "score") -> np.ndarray:
 
     Non-finite scores rank last.
     """
-    if by not in ("score", "abs"):
-        raise ValueError(f"by must be 'score' or 'abs', got {by!r}")
+    check_choice("by", by, ("score", "abs"))
     scores = np.asarray(explanation.word_scores, dtype=np.float64)
     key = np.abs(scores) if by == "abs" else scores
     key = np.where(np.isfinite(key), key, -np.inf)
@@ -123,9 +121,13 @@ def explained_score(probabilities: np.ndarray, target: int, contrast: int | None
 class Perturber:
     """Builds the texts of one explanation with chosen words removed (see the module notes)."""
 
-    def __init__(self, classifier, explanation: Explanation, removal: str = "mask"):
-        if removal not in REMOVALS:
-            raise ValueError(f"removal must be one of {', '.join(REMOVALS)}, got {removal!r}")
+    def __init__(
+        self,
+        classifier: TextClassifier | Predictor,
+        explanation: Explanation,
+        removal: str = "mask",
+    ) -> None:
+        check_choice("removal", removal, REMOVALS)
         e = check_explanation(explanation)
         self.explanation = e
         self.removal = removal
@@ -133,7 +135,9 @@ class Perturber:
         self.text = e.text[:end] if e.truncated else e.text
         counts = np.bincount([w for w in e.token_to_word if w is not None], minlength=len(e.words))
         if removal == "mask":
-            mask = getattr(classifier.tokenizer, "mask_token", None)
+            if isinstance(classifier, Predictor):
+                classifier = classifier.classifier
+            mask = getattr(getattr(classifier, "tokenizer", None), "mask_token", None)
             if not mask:
                 raise ValueError(
                     "this tokenizer has no mask token, so removal='mask' is impossible: "
@@ -143,8 +147,8 @@ class Perturber:
         else:
             self.replacements = [""] * len(e.words)
 
-    def text_without(self, removed) -> str:
-        """The text with the words in ``removed`` (indices) masked or deleted."""
+    def text_without(self, removed: Iterable[int]) -> str:
+        """Return the text with the words in ``removed`` (indices) masked or deleted."""
         removed = set(int(i) for i in removed)
         parts, pos = [], 0
         for i, (start, end) in enumerate(self.explanation.word_spans):
@@ -163,21 +167,32 @@ class Perturber:
         return out
 
 
-def predict_texts(classifier, texts: Sequence[str], cache: dict | None = None, batch_size=64):
-    """Probabilities of ``texts`` in one batched call, each distinct text once (blank allowed).
+def predict_texts(
+    classifier: TextClassifier | Predictor,
+    texts: Sequence[str],
+    cache: dict[str, np.ndarray] | None = None,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Probabilities of ``texts`` in one batched request, each distinct text once (blank allowed).
 
-    ``cache`` (text -> probabilities) is read and updated: pass the same dict for several
+    ``classifier`` may be a :class:`~interpkit.Predictor` (its memory is used and extended).
+    ``cache`` (text -> probabilities) is read and updated too: pass the same dict for several
     explanations of one text and the texts they share (the text itself, the emptied text,
     equal top-k sets) are predicted once.
     """
-    from ..explainers.lime import CachedPredictor
+    return _predict(as_predictor(classifier, batch_size, warn_truncation=False), texts, cache)
 
-    predictor = CachedPredictor(classifier, batch_size=batch_size, known=cache)
+
+def _predict(
+    predictor: Predictor, texts: Sequence[str], cache: dict[str, np.ndarray] | None
+) -> np.ndarray:
+    if cache:
+        predictor.remember({t: p for t, p in cache.items() if t not in predictor})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TruncationWarning)  # reported when explained
-        probs = predictor(list(texts))
+        probs = predictor.predict_proba(list(texts))
     if cache is not None:
-        cache.update(predictor.cache)
+        cache.update(zip(texts, probs, strict=True))
     return probs
 
 
@@ -200,9 +215,10 @@ class Curve:
 
     @property
     def auc(self) -> float:
+        """Trapezoid area under the curve over [0, 1]."""
         return float(np.trapezoid(self.scores, self.fractions))
 
-    def plot(self, ax=None, **kwargs):
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the curve (stored values, nothing recomputed); returns the Axes."""
         import matplotlib.pyplot as plt
 
@@ -258,26 +274,27 @@ class Faithfulness:
 
 def _curve_counts(n: int, steps: int) -> list[int]:
     """Word counts 0..n at ``steps`` even steps (every count when ``n <= steps``)."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    steps = check_positive_int("steps", steps)
     return sorted({_count(f, n) for f in np.linspace(0.0, 1.0, int(steps) + 1)})
 
 
 def faithfulness_scores(
-    classifier,
+    classifier: TextClassifier | Predictor,
     explanation: Explanation,
     ks: Sequence[float] = DEFAULT_KS,
     removal: str = "mask",
     steps: int = DEFAULT_STEPS,
     batch_size: int = 64,
-    cache: dict | None = None,
+    cache: dict[str, np.ndarray] | None = None,
 ) -> Faithfulness:
     """Every removal metric of one explanation, from one batched prediction call.
 
     Parameters
     ----------
-    classifier : interpkit.Classifier
-        The model that was explained.
+    classifier : interpkit.Classifier, any TextClassifier, or a Predictor
+        The model that was explained (``removal="mask"`` needs its tokenizer's mask token). A
+        :class:`~interpkit.Predictor` shares its memory: texts it has seen are not predicted
+        again.
     explanation : Explanation
         Any method's explanation (its ``target`` and ``contrast`` say what ``f`` is).
     ks : fractions in (0, 1]
@@ -305,8 +322,10 @@ def faithfulness_scores(
     without = {m: perturber.text_without(order[:m]) for m in set(counts) | set(top)}
     only = {m: perturber.text_without(order[m:]) for m in set(counts) | set(top)}
     texts = [perturber.text, *without.values(), *only.values()]
-    todo = len({t for t in texts if cache is None or t not in cache})
-    probs = predict_texts(classifier, texts, cache=cache, batch_size=batch_size)
+    predictor = as_predictor(classifier, batch_size, warn_truncation=False)
+    before = predictor.texts_predicted
+    probs = _predict(predictor, texts, cache)
+    todo = predictor.texts_predicted - before
     scores = dict(zip(texts, explained_score(probs, e.target, e.contrast), strict=True))
     full = scores[perturber.text]
     deletion = Curve(
@@ -335,37 +354,54 @@ def faithfulness_scores(
 
 
 def comprehensiveness(
-    classifier, explanation: Explanation, k: float | Sequence[float] = 0.2, removal: str = "mask"
-):
+    classifier: TextClassifier | Predictor,
+    explanation: Explanation,
+    k: float | Sequence[float] = 0.2,
+    removal: str = "mask",
+) -> float | np.ndarray:
     """``f(text) - f(text without its top-k words)``: a float, or an array for several k's.
 
     Higher is more faithful: removing what the explanation ranks highest should hurt.
     """
-    result = faithfulness_scores(classifier, explanation, check_ks(k), removal, steps=1)
-    return result.comprehensiveness if _is_sequence(k) else float(result.comprehensiveness[0])
+    return _at_k(classifier, explanation, k, removal, "comprehensiveness")
 
 
 def sufficiency(
-    classifier, explanation: Explanation, k: float | Sequence[float] = 0.2, removal: str = "mask"
-):
+    classifier: TextClassifier | Predictor,
+    explanation: Explanation,
+    k: float | Sequence[float] = 0.2,
+    removal: str = "mask",
+) -> float | np.ndarray:
     """``f(text) - f(only its top-k words)``: a float, or an array for several k's.
 
     Lower is more faithful: the top words alone should keep the prediction.
     """
-    result = faithfulness_scores(classifier, explanation, check_ks(k), removal, steps=1)
-    return result.sufficiency if _is_sequence(k) else float(result.sufficiency[0])
+    return _at_k(classifier, explanation, k, removal, "sufficiency")
+
+
+def _at_k(
+    classifier: TextClassifier | Predictor,
+    explanation: Explanation,
+    k: float | Sequence[float],
+    removal: str,
+    metric: str,
+) -> float | np.ndarray:
+    """One removal metric at ``k``: a float, or an array for several k's."""
+    values = getattr(
+        faithfulness_scores(classifier, explanation, check_ks(k), removal, steps=1), metric
+    )
+    return values if _is_sequence(k) else float(values[0])
 
 
 def aopc(
-    classifier,
+    classifier: TextClassifier | Predictor,
     explanation: Explanation,
     metric: str = "comprehensiveness",
     ks: Sequence[float] = DEFAULT_KS,
     removal: str = "mask",
 ) -> float:
     """Area over the perturbation curve (ERASER): the mean of ``metric`` over ``ks``."""
-    if metric not in ("comprehensiveness", "sufficiency"):
-        raise ValueError(f"metric must be 'comprehensiveness' or 'sufficiency', got {metric!r}")
+    check_choice("metric", metric, ("comprehensiveness", "sufficiency"))
     result = faithfulness_scores(classifier, explanation, ks, removal, steps=1)
     return (
         result.comprehensiveness_aopc if metric == "comprehensiveness" else result.sufficiency_aopc
@@ -373,20 +409,26 @@ def aopc(
 
 
 def deletion_curve(
-    classifier, explanation: Explanation, steps: int = DEFAULT_STEPS, removal: str = "mask"
+    classifier: TextClassifier | Predictor,
+    explanation: Explanation,
+    steps: int = DEFAULT_STEPS,
+    removal: str = "mask",
 ) -> Curve:
-    """The explained score as the top words are removed, most important first (AUC: low is good)."""
+    """Compute the explained score as the top words are removed (AUC: low is good)."""
     return faithfulness_scores(classifier, explanation, (1.0,), removal, steps).deletion
 
 
 def insertion_curve(
-    classifier, explanation: Explanation, steps: int = DEFAULT_STEPS, removal: str = "mask"
+    classifier: TextClassifier | Predictor,
+    explanation: Explanation,
+    steps: int = DEFAULT_STEPS,
+    removal: str = "mask",
 ) -> Curve:
-    """The explained score as the top words are put back into an emptied text (high AUC: good)."""
+    """Compute the explained score as the top words are put back (AUC: high is good)."""
     return faithfulness_scores(classifier, explanation, (1.0,), removal, steps).insertion
 
 
-def _is_sequence(k) -> bool:
+def _is_sequence(k: object) -> bool:
     return not isinstance(k, (int, float, np.number))
 
 
@@ -394,12 +436,14 @@ def _is_sequence(k) -> bool:
 
 
 def surrogate_fidelity(
-    classifier,
+    classifier: Classifier | Predictor,
     text: str,
     explanation: Explanation | None = None,
     holdout: int = 200,
     seed: int = 0,
-    **lime_options,
+    *,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    **lime_options: Any,
 ) -> dict[str, float]:
     """How well LIME's local linear surrogate predicts the model on *new* perturbations.
 
@@ -414,29 +458,34 @@ def surrogate_fidelity(
     ----------
     explanation : Explanation, optional
         A LIME explanation of ``text`` with every word weighted (``num_features=None``) to
-        reuse; by default one is computed with ``lime_options`` (e.g. ``num_samples``).
+        reuse, e.g. ``LimeView(...).explanation``; by default one is computed with
+        ``options["lime"]``.
     holdout : int
         Held-out perturbations.
     seed : int
-        Seeds LIME (unless given in ``lime_options``) and, separately, the held-out draw.
+        Seeds LIME (unless given in ``options``) and, separately, the held-out draw.
+    options : ``{"lime": {option: value}}``, optional
+        LIME's options when it is computed here, e.g. ``{"lime": {"n_samples": 500}}``.
+        LIME's options as keyword arguments (``**lime_options``) still work, with a
+        DeprecationWarning.
 
     Example
     -------
-    >>> surrogate_fidelity(clf, "a wonderful, moving film", num_samples=500)
+    >>> surrogate_fidelity(clf, "a wonderful, moving film", options={"lime": {"n_samples": 500}})
     {'r2_train': ..., 'r2_heldout': ..., 'r2_heldout_unweighted': ..., ...}
     """
     from lime.lime_text import IndexedString
     from sklearn.metrics import r2_score
     from sklearn.metrics.pairwise import pairwise_distances
 
-    from ..explainers import explain
+    from ..explainers import explain, method_options
 
-    if isinstance(holdout, bool) or not isinstance(holdout, (int, np.integer)) or holdout < 2:
-        raise ValueError(f"holdout must be an integer of at least 2, got {holdout!r}")
+    check_int_at_least("holdout", holdout, 2)
+    lime = method_options(["lime"], options, old=lime_options, old_name="**lime_options")["lime"]
     if explanation is None:
-        lime_options.setdefault("seed", seed)
-        lime_options["num_features"] = None
-        explanation = explain(classifier, text, method="lime", **lime_options)
+        lime.setdefault("seed", seed)
+        lime["num_features"] = None
+        explanation = explain(classifier, text, method="lime", **lime)
     e = check_explanation(explanation)
     if e.method != "lime" or e.params.get("num_features") not in (None, len(e.words)):
         raise ValueError(
@@ -470,5 +519,5 @@ def surrogate_fidelity(
         "r2_heldout_unweighted": float(r2_score(y, predicted)),
         "n_words": d,
         "holdout": int(holdout),
-        "samples": int(e.params.get("num_samples", 0)),
+        "samples": int(e.params.get("n_samples", e.params.get("num_samples", 0))),
     }

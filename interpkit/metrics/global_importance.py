@@ -1,4 +1,4 @@
-"""Global view: which words drive each class over a whole dataset split?
+"""Global view: which words drive each class over a whole dataset split.
 
 Each text is explained for its predicted class (or a class you give); every word occurrence
 adds its attribution to that class's tally. Per class and (lower-cased) word we keep the
@@ -19,13 +19,19 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..explanation import Explanation
-from ..models import TruncationWarning
+from ..models import Classifier, TruncationWarning
+from ..predict import Predictor, TextClassifier
+from ..validation import check_choice, check_positive_int
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BY = ("mean", "total")
 _HAS_WORD_CHAR = re.compile(r"\w")
@@ -39,26 +45,31 @@ class GlobalImportance:
     :meth:`plot` draws from the stored values (nothing is recomputed).
     """
 
-    frame: object  # pandas.DataFrame
+    frame: pd.DataFrame
     method: str
     labels: tuple[str, ...]
     n_texts: int
     min_count: int
 
-    def top(self, label: str, k: int = 10, by: str = "mean", min_count: int | None = None):
-        """The ``k`` words with the highest ``by`` for class ``label`` (count ≥ ``min_count``)."""
-        if by not in BY:
-            raise ValueError(f"by must be one of {', '.join(BY)}, got {by!r}")
+    def top(
+        self, label: str, k: int = 10, by: str = "mean", min_count: int | None = None
+    ) -> pd.DataFrame:
+        """Return the ``k`` words with the highest ``by`` for ``label`` (count ≥ ``min_count``)."""
+        check_choice("by", by, BY)
         if label not in self.labels:
             raise ValueError(f"unknown label {label!r}: labels are {', '.join(self.labels)}")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        check_positive_int("k", k)
         floor = self.min_count if min_count is None else min_count
         rows = self.frame[(self.frame["label"] == label) & (self.frame["count"] >= floor)]
         rows = rows.sort_values([by, "word"], ascending=[False, True], kind="stable")
         return rows.head(k).reset_index(drop=True)
 
-    def plot(self, k: int = 10, by: str = "total", axes=None):
+    def plot(
+        self,
+        k: int = 10,
+        by: str = "total",
+        axes: Any = None,
+    ) -> np.ndarray:
         """One bar chart per class: its top ``k`` words by ``by``, counts beside the bars."""
         import matplotlib.pyplot as plt
 
@@ -80,6 +91,7 @@ class GlobalImportance:
         return axes
 
     def _repr_html_(self) -> str:
+        """Each class's top words by total attribution, escaped."""
         from .. import render
 
         parts = [
@@ -99,6 +111,7 @@ class GlobalImportance:
         return "".join(parts)
 
     def __repr__(self) -> str:
+        """Show the method, the number of texts and of distinct words."""
         return (
             f"GlobalImportance(method={self.method!r}, n_texts={self.n_texts}, "
             f"words={self.frame['word'].nunique()})"
@@ -106,7 +119,7 @@ class GlobalImportance:
 
 
 def global_importance(
-    classifier,
+    classifier: Classifier | Predictor | TextClassifier,
     texts: Iterable[str] | None = None,
     method: str = "integrated_gradients",
     explanations: Iterable[Explanation] | None = None,
@@ -114,20 +127,27 @@ def global_importance(
     lowercase: bool = True,
     punctuation: bool = False,
     progress: bool = True,
-    **options,
+    *,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    **old_options: Any,
 ) -> GlobalImportance:
     """Aggregate word attributions over a dataset split, per explained class.
 
     Parameters
     ----------
-    classifier : interpkit.Classifier
+    classifier : interpkit.Classifier (or a Predictor over one); with ``explanations`` only
+        its ``labels`` are read, so any TextClassifier will do
     texts : list of str or a split with a ``text`` column (explained with ``method``)
-    method : the explainer to use (``options`` are its parameters)
+    method : the explainer to use
     explanations : Explanations you already have (e.g. ``results["explanation"]`` of one
         method from :func:`evaluate_explanations`): used instead of ``texts``
     min_count : words seen fewer times are left out of :meth:`GlobalImportance.top` by default
     lowercase : merge "Film" and "film"
     punctuation : keep words without a letter or digit ("," "!")
+    progress : show a progress bar over the texts
+    options : ``{method: {option: value}}``, the method's options, e.g.
+        ``{"integrated_gradients": {"n_steps": 32}}`` (as keyword arguments they still work,
+        with a DeprecationWarning)
 
     Example
     -------
@@ -137,19 +157,19 @@ def global_importance(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from ..explainers import explain
+    from ..explainers import explain, method_options
     from .evaluation import _texts
 
     if (texts is None) == (explanations is None):
         raise ValueError("pass either texts (to explain) or explanations (already made)")
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
+    check_positive_int("min_count", min_count)
     if explanations is None:
+        opts = method_options([method], options, old=old_options)[method]
         items = _texts(texts)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TruncationWarning)
             explanations = [
-                explain(classifier, t, method=method, **options)
+                explain(classifier, t, method=method, **opts)
                 for t in tqdm(items, desc="texts", unit="text", disable=not progress)
             ]
     explanations = list(explanations)

@@ -19,7 +19,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import render
-from ..models import as_text_list
+from ..models import Classifier
+from ..predict import Predictor
+from ..validation import check_texts
 
 #: Sequential colour of attention (not the red/blue of "for"/"against" a class).
 ATTENTION_RGB = (84, 39, 143)
@@ -31,7 +33,7 @@ def check_text(text) -> str:
     """``text`` as one non-empty string, or a one-line error that says what to pass."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}: pass one sentence")
-    (text,) = as_text_list(text)
+    (text,) = check_texts(text)
     return text
 
 
@@ -142,7 +144,12 @@ class TextView(widgets.VBox):
     user asks for more (a Run button).
     """
 
-    def _setup(self, classifier, text: str, controls: Sequence[widgets.Widget]) -> None:
+    def _setup(
+        self,
+        classifier: Classifier | Predictor,
+        text: str,
+        controls: Sequence[widgets.Widget],
+    ) -> None:
         self.classifier = classifier
         self._text = check_text(text)
         self._text_error: str | None = None  # the text box holds no valid text

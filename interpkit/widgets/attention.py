@@ -29,6 +29,7 @@ from .. import render
 from ..explainers import explain
 from ..explainers.attention import aggregate_heads, drop_special, rollout
 from ..explanation import Explanation
+from ..models import Classifier
 from ._common import (
     ATTENTION_RGB,
     TextView,
@@ -256,7 +257,7 @@ class AttentionView(TextView):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier,
         text: str,
         layer: int = -1,
         head: str | int = "mean",

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import render
 from ..audit.report import AuditReport, frame_html, status_badge
+from ..models import Classifier
 from ._common import add_dom_classes, block, error_html, hold, note_html, preview
 
 FILTERS = (("failing", "fail"), ("all checks", "all"))
@@ -50,7 +51,7 @@ class AuditView(widgets.VBox):
     def __init__(
         self,
         report: AuditReport,
-        classifier=None,
+        classifier: Classifier | None = None,
         method: str = "integrated_gradients",
         show: str = "fail",
     ) -> None:

@@ -27,22 +27,16 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import render
-from ..explainers import explain, get_explainer
+from ..explainers import explain, get_explainer, method_options
 from ..explanation import Explanation
 from ..metrics.agreement import MEASURES, agreement_matrix
+from ..metrics.evaluation import DEFAULT_METHODS  # offered: the methods evaluate_explanations runs
 from ..metrics.faithfulness import DEFAULT_KS, REMOVALS, Faithfulness, check_ks, faithfulness_scores
+from ..models import Classifier
+from ..predict import Predictor, as_predictor
+from ..validation import check_choice
 from ._common import TextView, block, note_html
 
-#: Offered by default: attention, rollout, the main gradient methods, LIME and the control.
-DEFAULT_METHODS = (
-    "attention",
-    "attention_rollout",
-    "integrated_gradients",
-    "saliency",
-    "input_x_gradient",
-    "lime",
-    "random",
-)
 #: Ticked by default: the ones that take well under a second on a CPU.
 DEFAULT_SELECTED = ("attention", "integrated_gradients", "saliency", "random")
 REMOVED = {"mask": "masked", "delete": "deleted"}
@@ -122,7 +116,7 @@ class CompareView(TextView):
         Methods ticked at the start (default: attention, IG, Saliency and the random control,
         those of them in ``methods``).
     options : ``{method: {option: value}}``, optional
-        Parameters per method, e.g. ``{"lime": {"num_samples": 300}}``.
+        Parameters per method, e.g. ``{"lime": {"n_samples": 300}}``.
     ks, removal : see :func:`interpkit.faithfulness_scores`
     measure : {"spearman", "kendall", "top_k"}
         Agreement measure of the heatmap (changing it only re-renders).
@@ -134,7 +128,7 @@ class CompareView(TextView):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier | Predictor,
         text: str,
         methods: Sequence[str] = DEFAULT_METHODS,
         selected: Sequence[str] | None = None,
@@ -157,16 +151,12 @@ class CompareView(TextView):
             raise ValueError(
                 f"selected method {unknown[0]!r} is not offered: pick from {', '.join(methods)}"
             )
-        self.options = {k: dict(v) for k, v in (options or {}).items()}
-        not_offered = [m for m in self.options if m not in methods]
-        if not_offered:
-            raise ValueError(f"options given for {not_offered[0]!r}, which is not in methods")
-        self.options = {k: get_explainer(k).translate_options(v) for k, v in self.options.items()}
-        if removal not in REMOVALS:
-            raise ValueError(f"removal must be one of {', '.join(REMOVALS)}, got {removal!r}")
-        if measure not in MEASURES:
-            raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+        self.options = {m: o for m, o in method_options(methods, options).items() if o}
+        check_choice("removal", removal, REMOVALS)
+        check_choice("measure", measure, MEASURES)
         self.ks = check_ks(ks)
+        #: Predictions shared by the methods' faithfulness scores (a text is predicted once).
+        self._predictor = as_predictor(classifier)
         self.removal = removal
         self.methods = methods
         self._cache: dict[tuple[str, str], tuple[Explanation, Faithfulness]] = {}
@@ -237,7 +227,7 @@ class CompareView(TextView):
             if key in self._cache:
                 continue
             e = explain(self.classifier, self._text, method=method, **self.options.get(method, {}))
-            f = faithfulness_scores(self.classifier, e, ks=self.ks, removal=self.removal)
+            f = faithfulness_scores(self._predictor, e, ks=self.ks, removal=self.removal)
             self._cache[key] = (e, f)
             self._probs[self._text] = e.probabilities
         if self._text not in self._probs:

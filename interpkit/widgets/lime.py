@@ -1,14 +1,18 @@
 """LimeView: LIME word weights on demand, with a progress bar and a cache per settings.
 
 LIME predicts hundreds of perturbed texts, so nothing runs until Run is pressed (or
-:meth:`LimeView.run` is called). The progress bar moves as each batch of perturbed texts is
-predicted; results are cached per (text, num_samples, num_features, seed), so changing a
-setting back shows the earlier result at once. The surrogate's R² says how well the linear
-model fits the classifier around the text.
+:meth:`LimeView.run` is called). The view predicts through one :class:`~interpkit.Predictor`
+whose ``on_batch`` moves the progress bar after each batch of perturbed texts (and which
+remembers them: a rerun with another seed predicts only the texts it has not seen). Results
+are cached per (text, n_samples, num_features, seed), so changing a setting back shows the
+earlier result at once. The surrogate's R² says how well the linear model fits the classifier
+around the text. The defaults are :class:`~interpkit.Lime`'s, so ``view.explanation`` equals
+``interpkit.explain(clf, text, method="lime")`` and :func:`~interpkit.surrogate_fidelity`
+accepts it.
 
 Example
 -------
->>> view = interpkit.LimeView(clf, "a gripping, funny film", num_samples=500)
+>>> view = interpkit.LimeView(clf, "a gripping, funny film", n_samples=500)
 >>> view.run()                  # or press Run
 >>> view.explanation.diagnostics["r2"]
 """
@@ -21,40 +25,24 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import render
-from ..explainers import explain
+from ..explainers import Lime, explain
 from ..explanation import Explanation
-from ..models import TruncationWarning
+from ..models import Classifier, TruncationWarning
+from ..predict import Predictor
+from ..validation import check_non_negative_int, check_positive_int
 from ._common import TextView, block, hold, note_html
 
+#: The num_features slider's value for "every word" (Lime's ``num_features=None``).
+ALL_WORDS = 0
 
-class ProgressClassifier:
-    """A classifier whose ``predict_proba`` works in batches and moves ``progress`` after each.
 
-    Everything else is the wrapped classifier's (attribute access is forwarded), so an
-    explainer built on it computes exactly what it would on the classifier itself. Texts are
-    sorted by length before batching (little padding) and returned in the order given.
-    """
-
-    def __init__(self, classifier, progress: widgets.IntProgress) -> None:
-        self._classifier = classifier
-        self._progress = progress
-
-    def __getattr__(self, name: str):
-        if name.startswith("__") or name in ("_classifier", "_progress"):
-            raise AttributeError(name)  # no recursion while copying or half-built
-        return getattr(self._classifier, name)
-
-    def predict_proba(self, texts, batch_size: int = 64) -> np.ndarray:
-        items = [texts] if isinstance(texts, str) else list(texts)
-        order = sorted(range(len(items)), key=lambda i: len(items[i]))
-        out = np.empty((len(items), self._classifier.num_labels), dtype=np.float32)
-        bar = self._progress
-        bar.max = bar.value + max(len(items), 1)  # grows if the explainer calls again
-        for start in range(0, len(items), batch_size):
-            idx = order[start : start + batch_size]
-            out[idx] = self._classifier.predict_proba([items[i] for i in idx], batch_size)
-            bar.value = min(bar.value + len(idx), bar.max)
-        return out
+def _old_n_samples(n_samples: int, old_names: dict) -> int:
+    """``n_samples`` given by its old name (``num_samples``), with Lime's DeprecationWarning."""
+    unknown = [k for k in old_names if k not in Lime.renamed]
+    if unknown:
+        raise TypeError(f"LimeView() got an unexpected keyword argument {unknown[0]!r}")
+    given = {} if n_samples == 1000 else {"n_samples": n_samples}
+    return Lime.translate_options({**given, **old_names})["n_samples"]
 
 
 def weights_chart(explanation: Explanation) -> str:
@@ -90,57 +78,73 @@ def surrogate_html(explanation: Explanation) -> str:
 
 
 class LimeView(TextView):
-    """LIME with ``num_samples``/``num_features``/``seed`` controls, a Run button and progress.
+    """LIME with ``n_samples``/``num_features``/``seed`` controls, a Run button and progress.
 
     Parameters
     ----------
     classifier : interpkit.Classifier
     text : str
-    num_samples : int
+    n_samples : int
         Perturbed texts per run (LIME's neighbourhood; more = steadier weights, slower).
-    num_features : int
-        Words given a weight.
+        ``num_samples``, its former name, still works with a DeprecationWarning.
+    num_features : int or None
+        Words given a weight; None (the slider's "all words") weights every word.
     seed : int
         LIME's random state: the same seed gives the same weights.
-    batch_size : int
+    batch_size : int or "auto"
         Texts per forward pass (and per progress-bar step).
 
-    Controls: ``samples_slider``, ``features_slider``, ``seed_box``, ``run_button``,
-    ``progress``, ``text_box``. Changing a control or the text shows a cached result, or asks
-    you to press Run; only Run (or :meth:`run`) calls the model for LIME.
+    The defaults are :class:`~interpkit.Lime`'s. Controls: ``samples_slider``,
+    ``features_slider``, ``seed_box``, ``run_button``, ``progress``, ``text_box``. Changing a
+    control or the text shows a cached result, or asks you to press Run; only Run (or
+    :meth:`run`) calls the model for LIME.
     """
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier,
         text: str,
-        num_samples: int = 1000,
-        num_features: int = 10,
+        n_samples: int = 1000,
+        num_features: int | None = None,
         seed: int = 0,
-        batch_size: int = 64,
+        batch_size: int | str = "auto",
+        **old_names: object,
     ) -> None:
         super().__init__(layout=widgets.Layout(width="100%"))
-        for name, value in (("num_samples", num_samples), ("num_features", num_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.batch_size = batch_size
+        if old_names:
+            n_samples = _old_n_samples(n_samples, old_names)
+        check_positive_int("n_samples", n_samples)
+        if num_features is not None:
+            check_positive_int("num_features", num_features)
+        check_non_negative_int("seed", seed)
+        self.batch_size = check_positive_int("batch_size", batch_size, allow=("auto",))
         self._cache: dict[tuple, Explanation] = {}
         self._probs: dict[str, np.ndarray] = {}
+        self._predictor = Predictor(classifier, on_batch=self._on_batch, warn_truncation=False)
+        controls = self._build_controls(n_samples, num_features, seed)
+        self._setup(classifier, text, controls)
+        self._compute()  # the prediction only; errors with the first text are raised
+        self._render()
+        for control in (self.samples_slider, self.features_slider, self.seed_box):
+            control.observe(self._on_setting, names=["value"])
+        self.run_button.on_click(self._on_run)
+
+    def _build_controls(
+        self, n_samples: int, num_features: int | None, seed: int
+    ) -> list[widgets.Widget]:
         self.samples_slider = widgets.IntSlider(
-            value=num_samples,
-            min=min(100, num_samples),
-            max=max(5000, num_samples),
+            value=n_samples,
+            min=min(100, n_samples),
+            max=max(5000, n_samples),
             step=100,
-            description="num_samples",
+            description="n_samples",
             continuous_update=False,
             style={"description_width": "initial"},
         )
-        self.features_slider = widgets.IntSlider(
-            value=num_features,
-            min=1,
-            max=max(20, num_features),
+        most = max(20, num_features or 0)
+        self.features_slider = widgets.SelectionSlider(
+            options=[("all words", ALL_WORDS)] + [(str(i), i) for i in range(1, most + 1)],
+            value=ALL_WORDS if num_features is None else num_features,
             description="num_features",
             continuous_update=False,
             style={"description_width": "initial"},
@@ -150,16 +154,10 @@ class LimeView(TextView):
             description="Run LIME", button_style="primary", tooltip="Perturb and fit (slow)"
         )
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
-        controls = [
+        return [
             widgets.HBox([self.samples_slider, self.features_slider, self.seed_box]),
             widgets.HBox([self.run_button, self.progress]),
         ]
-        self._setup(classifier, text, controls)
-        self._compute()  # the prediction only; errors with the first text are raised
-        self._render()
-        for control in (self.samples_slider, self.features_slider, self.seed_box):
-            control.observe(self._on_setting, names=["value"])
-        self.run_button.on_click(self._on_run)
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -193,24 +191,26 @@ class LimeView(TextView):
 
     # -- computation ----------------------------------------------------------------------------
     def _key(self) -> tuple:
-        return (
-            self._text,
-            self.samples_slider.value,
-            self.features_slider.value,
-            self.seed_box.value,
-        )
+        return (self._text, *self._settings().values())
+
+    def _num_features(self) -> int | None:
+        value = self.features_slider.value
+        return None if value == ALL_WORDS else int(value)
+
+    def _on_batch(self, done: int, total: int) -> None:
+        """Move the progress bar: ``done`` of ``total`` perturbed texts predicted."""
+        with hold(self.progress):
+            self.progress.max = max(total, 1)
+            self.progress.value = min(done, self.progress.max)
 
     def _run_lime(self) -> Explanation:
-        tracked = ProgressClassifier(self.classifier, self.progress)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TruncationWarning)  # shown once, by _compute
             e = explain(
-                tracked,
+                self._predictor,
                 self._text,
                 method="lime",
-                num_samples=self.samples_slider.value,
-                num_features=self.features_slider.value,
-                seed=self.seed_box.value,
+                **self._settings(),
                 batch_size=self.batch_size,
             )
         self._probs[self._text] = e.probabilities
@@ -238,17 +238,17 @@ class LimeView(TextView):
         return self.explanation is not None
 
     # -- callbacks ------------------------------------------------------------------------------
-    def _on_setting(self, change) -> None:
+    def _on_setting(self, change: dict) -> None:
         self._refresh()  # a cached result, or "press Run": never LIME itself
 
-    def _on_run(self, _button) -> None:
+    def _on_run(self, _button: widgets.Button) -> None:
         self.run()
 
     # -- rendering ------------------------------------------------------------------------------
     def _settings(self) -> dict:
         return {
-            "num_samples": self.samples_slider.value,
-            "num_features": self.features_slider.value,
+            "n_samples": self.samples_slider.value,
+            "num_features": self._num_features(),
             "seed": self.seed_box.value,
         }
 

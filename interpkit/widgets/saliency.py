@@ -13,17 +13,21 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ipywidgets as widgets
 import numpy as np
 
 from .. import render
 from ..explainers import explain, get_explainer, list_explainers
+from ..explainers.vocabulary import BASELINES
 from ..explanation import Explanation
+from ..models import Classifier
+from ..validation import check_choice, check_positive_int
 from ._common import TextView, block, note_html
 
 #: Methods offered by default: the gradient family and occlusion (all fast enough to click).
 DEFAULT_METHODS = (*list_explainers("gradient"), "occlusion")
-BASELINES = ("pad", "mask", "zero")
 LEVELS = (("words", "word"), ("sub-word tokens", "token"))
 PREDICTED = -1  # target dropdown value: the predicted class
 
@@ -86,14 +90,14 @@ class SaliencyView(TextView):
 
     def __init__(
         self,
-        classifier,
+        classifier: Classifier,
         text: str,
         method: str = "integrated_gradients",
         target: str | int | None = None,
         n_steps: int = 50,
         baseline: str = "pad",
         level: str = "word",
-        methods=None,
+        methods: Sequence[str] | None = None,
     ) -> None:
         super().__init__(layout=widgets.Layout(width="100%"))
         methods = list(DEFAULT_METHODS if methods is None else methods)
@@ -101,12 +105,9 @@ class SaliencyView(TextView):
             get_explainer(name)  # a clear error for unknown names
         if method not in methods:
             raise ValueError(f"method {method!r} is not offered: pick one of {', '.join(methods)}")
-        if baseline not in BASELINES:
-            raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
-        if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
-            raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
-        if level not in ("word", "token"):
-            raise ValueError(f"level must be 'word' or 'token', got {level!r}")
+        check_choice("baseline", baseline, BASELINES)
+        check_positive_int("n_steps", n_steps)
+        check_choice("level", level, ("word", "token"))
         target_id = PREDICTED if target is None else classifier.label_id(target)
         self._cache: dict[tuple, Explanation] = {}
         self._probs: dict[str, np.ndarray] = {}

@@ -1,9 +1,10 @@
-"""A real JupyterLab and a real Chromium for the browser tests.
+"""A real JupyterLab, a real Jupyter Notebook 7 and a real Chromium for the browser tests.
 
-One JupyterLab server per session, on a free loopback port with a random token, serving a
-temporary copy of the notebooks (Run All must not rewrite the committed files). It exposes its
-application object as ``window.jupyterapp`` so tests can run JupyterLab commands (Run All)
-and read cell outputs from the notebook model. The server is stopped by its PID at the end.
+One server per front end and session, on a free loopback port with a random token, serving a
+temporary copy of the notebooks (Run All must not rewrite the committed files). Each exposes
+its application object as ``window.jupyterapp`` so tests can run commands (Run All) and read
+cell outputs from the notebook model; the same ``NotebookPage`` drives both front ends. The
+servers are started and stopped by tests/jupyter_servers.py (by process group, never by name).
 
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``make test`` when missing), driven
 by Playwright without ``playwright install``. Screenshots go to ``artifacts/browser/`` (set
@@ -16,20 +17,11 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-import warnings
 from pathlib import Path
 
 import pytest
+from jupyter_servers import NOTEBOOKS, ROOT, JupyterServer, free_port, start_jupyter
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -39,7 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-#: JupyterLab settings for the test server: no news/update pop-ups over the views.
+#: Front-end settings for the test servers (JupyterLab and Notebook 7 read the same ones): no
+#: news/update pop-ups over the views.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
@@ -64,54 +57,12 @@ def chromium_path() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Lab:
-    """A running JupyterLab server: its URL, token, notebook folder and REST helpers."""
-
-    def __init__(self, root: Path, port: int, token: str, proc: subprocess.Popen, log: Path):
-        self.root, self.port, self.token, self.proc, self.log = root, port, token, proc, log
-        self.url = f"http://127.0.0.1:{port}"
-
-    def api(self, path: str, method: str = "GET"):
-        request = urllib.request.Request(
-            f"{self.url}/api/{path}",
-            method=method,
-            headers={"Authorization": f"token {self.token}"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            body = response.read()
-        return json.loads(body) if body else None
-
-    def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
-
-    def shutdown_kernels(self) -> None:
-        """Free the memory of every kernel (each holds a model; Binder has 2 GB)."""
-        for session in self.api("sessions"):
-            self.api(f"sessions/{session['id']}", method="DELETE")
-
-
-@pytest.fixture(scope="session")
-def demo_model():
-    """Train the demo model here if it is not cached yet, not inside a browser run."""
-    import interpkit
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        interpkit.demo_classifier(progress=False)
-
-
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory, demo_model):
-    root = tmp_path_factory.mktemp("lab")
+def serve(app: str, tmp_path_factory) -> JupyterServer:
+    """Start ``jupyter lab`` or ``jupyter notebook`` on a copy of the course notebooks."""
+    root = tmp_path_factory.mktemp(app)
     for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):
         shutil.copy(path, root / path.name)
-    settings = tmp_path_factory.mktemp("lab-settings")
+    settings = tmp_path_factory.mktemp(f"{app}-settings")
     for name, values in LAB_SETTINGS.items():
         target = settings / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -119,44 +70,26 @@ def lab(tmp_path_factory, demo_model):
     env = dict(
         os.environ,
         JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path_factory.mktemp("lab-workspaces")),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path_factory.mktemp(f"{app}-workspaces")),
     )
-    port, token = free_port(), secrets.token_hex(16)
-    log = root.parent / "jupyterlab.log"
-    jupyter = Path(sys.executable).with_name("jupyter")
-    command = [
-        str(jupyter),
-        "lab",
-        "--no-browser",
-        "--allow-root",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--port-retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.expose_app_in_browser=True",
-    ]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    server = Lab(root, port, token, proc, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                server.api("status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start; its log:\n{log.read_text()[-3000:]}")
-                time.sleep(0.5)
-        yield server
-    finally:
-        proc.send_signal(signal.SIGINT)  # by its PID: only the server this session started
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    log = root.parent / f"jupyter-{app}.log"
+    return start_jupyter(app, root, log, env, port=free_port(), token=secrets.token_hex(16))
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory, demo_model):
+    """JupyterLab (``jupyter lab``) serving a copy of notebooks/."""
+    server = serve("lab", tmp_path_factory)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def notebook7_server(tmp_path_factory, demo_model):
+    """Jupyter Notebook 7 (``jupyter notebook``) serving a copy of notebooks/."""
+    server = serve("notebook", tmp_path_factory)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -170,12 +103,33 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, lab):
+#: Page errors Jupyter Notebook 7.6.5 raises by itself on every page load, as (message, script):
+#: its keyboard-shortcuts plugin reads the settings schema of a plugin that is not loaded. Seen on
+#: its file browser (/tree) with default settings and no notebook open, so nothing of interpkit's.
+NOTEBOOK7_OWN_ERRORS = (
+    ("Cannot read properties of undefined (reading 'schema')", "/static/notebook/notebook_core."),
+)
+
+
+def new_page(browser, known_errors=()):
+    """A fresh browser context and page that records uncaught page errors in
+    ``page.console_errors`` (all but the front end's own ``known_errors``)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.console_errors = []
-    page.on("pageerror", lambda err: page.console_errors.append(str(err)))
+
+    def record(err) -> None:
+        stack = err.stack or ""
+        if not any(text in str(err) and where in stack for text, where in known_errors):
+            page.console_errors.append(str(err))
+
+    page.on("pageerror", record)
+    return context, page
+
+
+@pytest.fixture
+def page(browser, lab):
+    context, page = new_page(browser)
     yield page
     context.close()
     lab.shutdown_kernels()
@@ -189,13 +143,18 @@ def artifacts() -> Path:
 
 
 class NotebookPage:
-    """A notebook opened in the browser: Run All, read errors, find the views."""
+    """A notebook opened in the browser: Run All, read errors, find the views.
 
-    def __init__(self, page, lab: Lab, name: str):
-        self.page, self.lab, self.name = page, lab, name
+    Works in JupyterLab and in Notebook 7 alike: both are JupyterLab applications whose shell's
+    ``currentWidget`` is the open notebook panel, with the same ``notebook:run-all-cells``
+    command and the same output DOM.
+    """
+
+    def __init__(self, page, server: JupyterServer, name: str):
+        self.page, self.server, self.name = page, server, name
 
     def open(self) -> NotebookPage:
-        self.page.goto(self.lab.notebook_url(self.name))
+        self.page.goto(self.server.notebook_url(self.name))
         self.page.wait_for_function(
             """name => {
                 const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -222,7 +181,7 @@ class NotebookPage:
         return self
 
     def run_all(self, timeout_s: float = 600) -> None:
-        """Run every cell (JupyterLab's Run All) and wait until the last one finished."""
+        """Run every cell (the front end's Run All) and wait until the last one finished."""
         self.page.evaluate(
             """() => {
                 window.__runAll = 'running';
@@ -254,6 +213,10 @@ class NotebookPage:
             }"""
         )
 
+    def shot(self, folder: Path, name: str) -> Path:
+        """Where to save screenshot ``name``: as named for JupyterLab, prefixed for Notebook 7."""
+        return folder / (name if self.server.app == "lab" else f"notebook7_{name}")
+
     def views(self, kind: str):
         """Locator of the rendered views of one kind ("attentionview", "saliencyview", ...)."""
         return self.page.locator(f".jp-OutputArea-output .interpkit-{kind}")
@@ -261,5 +224,20 @@ class NotebookPage:
 
 @pytest.fixture
 def notebook(page, lab):
-    """``notebook(name)`` opens ``name`` from the server's copy of notebooks/."""
+    """``notebook(name)`` opens ``name`` in JupyterLab, from the server's copy of notebooks/."""
     return lambda name: NotebookPage(page, lab, name).open()
+
+
+@pytest.fixture
+def notebook7(browser, notebook7_server):
+    """``notebook7(name)`` opens ``name`` in Jupyter Notebook 7 (its own page per notebook)."""
+    context, page = new_page(browser, known_errors=NOTEBOOK7_OWN_ERRORS)
+    yield lambda name: NotebookPage(page, notebook7_server, name).open()
+    context.close()
+    notebook7_server.shutdown_kernels()
+
+
+@pytest.fixture(params=["jupyterlab", "notebook7"])
+def open_notebook(request):
+    """``open_notebook(name)`` in each front end students use: JupyterLab, then Notebook 7."""
+    return request.getfixturevalue("notebook" if request.param == "jupyterlab" else "notebook7")

@@ -36,7 +36,7 @@ CELLS = [
     "interpkit.AttentionView(odd, HOSTILE, mode='model')",
     "interpkit.SaliencyView(clf, HOSTILE, method='saliency')",
     "interpkit.SaliencyView(odd, HOSTILE, method='input_x_gradient', target=1)",
-    "lime = interpkit.LimeView(odd, HOSTILE, num_samples=200)\nlime.run()\nlime",
+    "lime = interpkit.LimeView(odd, HOSTILE, n_samples=200)\nlime.run()\nlime",
     "interpkit.CompareView(odd, HOSTILE, selected=['saliency', 'random'])",
     "interpkit.explain(odd, HOSTILE, method='saliency', target=1)  # _repr_html_",
     "display(HTML(interpkit.explain(clf, HOSTILE, method='attention').to_html()))",

@@ -1,9 +1,11 @@
-"""The views as students meet them: the course notebooks run in a real JupyterLab + Chromium.
+"""The views as students meet them: the course notebooks run in a real browser (Chromium).
 
 Each test opens a notebook, runs all its cells, checks in the DOM that every view rendered
 (ipywidgets' front end, not the Python side), then drives one control with the mouse or
 keyboard and waits for the kernel's re-render to reach the page. A screenshot of each view
-is saved under artifacts/browser/.
+is saved under artifacts/browser/. The AttentionView and SaliencyView tests run in both front
+ends students use, JupyterLab and Jupyter Notebook 7 (screenshots ``notebook7_*.png``); the
+LimeView test in JupyterLab.
 """
 
 from __future__ import annotations
@@ -32,8 +34,20 @@ def wait_for_change(page, view, before: str, contains: str | None = None) -> str
     return output_html(view)
 
 
-def test_attention_notebook_renders_views_and_the_layer_slider_redraws(notebook, artifacts):
-    nb = notebook("02_attention.ipynb")
+def move_slider(nb, slider, down: bool) -> None:
+    """Move an ipywidgets slider as a student would: arrow keys in JupyterLab; the mouse in
+    Notebook 7, where arrow keys on a focused slider do nothing (a plain IntSlider too)."""
+    if nb.server.app == "lab":
+        slider.locator(".noUi-handle").first.focus()
+        nb.page.keyboard.press("ArrowLeft" if down else "ArrowRight")
+        return
+    track = slider.locator(".noUi-target").first.bounding_box()
+    x = track["x"] + track["width"] * (0.02 if down else 0.98)
+    nb.page.mouse.click(x, track["y"] + track["height"] / 2)
+
+
+def test_attention_notebook_renders_views_and_the_layer_slider_redraws(open_notebook, artifacts):
+    nb = open_notebook("02_attention.ipynb")
     nb.run_all()
     views = nb.views("attentionview")
     views.first.wait_for(state="visible", timeout=ROUND_TRIP_MS)
@@ -44,15 +58,14 @@ def test_attention_notebook_renders_views_and_the_layer_slider_redraws(notebook,
         assert "negative" in view.locator(".interpkit-prediction").inner_text()
     view = views.first
     view.scroll_into_view_if_needed()
-    view.screenshot(path=artifacts / "attention_view.png")
+    view.screenshot(path=nb.shot(artifacts, "attention_view.png"))
     readout = view.locator(".interpkit-layer-slider .widget-readout")
     layer = readout.inner_text()
     before = output_html(view)
-    view.locator(".interpkit-layer-slider .noUi-handle").first.focus()
-    nb.page.keyboard.press("ArrowLeft" if layer != "0" else "ArrowRight")
+    move_slider(nb, view.locator(".interpkit-layer-slider"), down=layer != "0")
     after = wait_for_change(nb.page, view, before)
     assert readout.inner_text() != layer and "<svg" in after
-    view.screenshot(path=artifacts / "attention_view_layer_changed.png")
+    view.screenshot(path=nb.shot(artifacts, "attention_view_layer_changed.png"))
 
     model_view = views.nth(2)  # clicking a thumbnail selects its layer and head
     head = model_view.locator(".interpkit-head-dropdown select")
@@ -67,12 +80,12 @@ def test_attention_notebook_renders_views_and_the_layer_slider_redraws(notebook,
     nb.page.wait_for_function(
         "el => el.textContent.trim() === '1'", arg=expect_layer.element_handle(), timeout=20_000
     )
-    model_view.screenshot(path=artifacts / "attention_model_view.png")
+    model_view.screenshot(path=nb.shot(artifacts, "attention_model_view.png"))
     assert not nb.page.console_errors
 
 
-def test_saliency_notebook_renders_and_the_method_dropdown_recomputes(notebook, artifacts):
-    nb = notebook("03_saliency.ipynb")
+def test_saliency_notebook_renders_and_the_method_dropdown_recomputes(open_notebook, artifacts):
+    nb = open_notebook("03_saliency.ipynb")
     nb.run_all()
     views = nb.views("saliencyview")
     views.first.wait_for(state="visible", timeout=ROUND_TRIP_MS)
@@ -82,12 +95,12 @@ def test_saliency_notebook_renders_and_the_method_dropdown_recomputes(notebook, 
     method = view.locator(".interpkit-method-dropdown select")
     current = method.input_value()  # the notebook's cells may have changed it
     assert view.locator(".interpkit-output").inner_text().startswith(f"{current} explains")
-    view.screenshot(path=artifacts / "saliency_view.png")
+    view.screenshot(path=nb.shot(artifacts, "saliency_view.png"))
     before = output_html(view)
     other = "input x gradient" if current != "input x gradient" else "integrated gradients"
     method.select_option(other)
     wait_for_change(nb.page, view, before, contains=f"{other} explains")
-    view.screenshot(path=artifacts / "saliency_view_method_changed.png")
+    view.screenshot(path=nb.shot(artifacts, "saliency_view_method_changed.png"))
 
     before = output_html(view)  # a sentence of one's own, typed into the text box
     box = view.locator(".interpkit-text-box textarea")
