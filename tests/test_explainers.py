@@ -32,6 +32,11 @@ from interpkit.audit import adversarial_search
 from interpkit.explainers import base as explainer_base
 from interpkit.explainers.attention import aggregate_layers, drop_special, rollout
 from interpkit.explainers.base import WORD_PATTERN, group_words
+from interpkit.explainers.lime import (
+    expected_distinct_perturbations,
+    perturbation_masks,
+    proximity_weights,
+)
 from interpkit.explainers.vocabulary import BASELINES, OLD_SPELLINGS, OUTPUTS, VOCABULARY
 from interpkit.testing import (
     ARCHITECTURES,
@@ -1122,6 +1127,64 @@ def test_lime_refuses_too_few_samples_to_fit_its_surrogate(lively):
     with pytest.raises(ValueError, match="at least 2 samples"):
         interpkit.explain(lively, "good", method="lime", n_samples=1)
     assert interpkit.explain(lively, "good", method="lime", n_samples=2).word_scores.shape == (1,)
+
+
+def _lime_draws(n_words: int, n_samples: int, seed: int):
+    """What lime 0.2.0.1 itself draws: its masks and its kernel's weights."""
+    from lime.lime_text import IndexedString, LimeTextExplainer
+
+    words = [f"w{i}" for i in range(n_words)]
+    explainer = LimeTextExplainer(random_state=seed, bow=False, split_expression=lambda _: words)
+    indexed = IndexedString(" ".join(words), split_expression=lambda _: words, bow=False)
+    draw = explainer._LimeTextExplainer__data_labels_distances  # lime's own sampler
+    masks, _, distances = draw(indexed, lambda texts: np.zeros((len(texts), 2)), n_samples)
+    return masks, explainer.base.kernel_fn(distances)
+
+
+@pytest.mark.parametrize("n_words, n_samples, seed", [(1, 5, 0), (9, 300, 0), (14, 200, 3)])
+def test_perturbation_masks_and_weights_are_the_ones_lime_draws(n_words, n_samples, seed):
+    masks, weights = _lime_draws(n_words, n_samples, seed)
+    ours = perturbation_masks(n_words, n_samples, seed)
+    np.testing.assert_array_equal(ours, masks)
+    np.testing.assert_allclose(proximity_weights(ours), weights, rtol=1e-12)
+    assert ours[0].all() and (ours[1:].sum(1) < n_words).all()  # row 0 is the text itself
+
+
+def test_proximity_weights_follow_lime_kernel_formula():
+    # keeping m of d words: cosine distance 1 - sqrt(m / d), scaled by 100, width 25
+    d = 9
+    masks = np.array([[1] * m + [0] * (d - m) for m in range(d + 1)])
+    distance = 100 * (1 - np.sqrt(np.arange(d + 1) / d))
+    np.testing.assert_allclose(proximity_weights(masks), np.exp(-(distance**2) / (2 * 25**2)))
+    assert proximity_weights(masks)[-1] == 1.0 and proximity_weights(masks)[0] < 1e-3
+    wider = proximity_weights(masks, kernel_width=100.0)
+    assert (wider[:-1] > proximity_weights(masks)[:-1]).all()
+
+
+def test_a_weighted_ridge_on_the_masks_reproduces_interpkits_lime(lively):
+    from sklearn.linear_model import Ridge
+
+    text = "a good film with a dull plot"
+    words = text.split()
+    e = interpkit.explain(lively, text, method="lime", n_samples=200, seed=5)
+    z = perturbation_masks(len(words), 200, seed=5)
+    texts = [" ".join(w for w, keep in zip(words, row, strict=True) if keep) for row in z]
+    y = interpkit.Predictor(lively).predict_proba(texts)[:, e.target]  # blank texts too (none kept)
+    fit = Ridge(alpha=1.0).fit(z, y, sample_weight=proximity_weights(z))
+    np.testing.assert_allclose(fit.coef_, e.word_scores, atol=1e-6)
+    assert len(np.unique(z, axis=0)) == e.diagnostics["unique_perturbations"]
+
+
+def test_expected_distinct_perturbations_is_exact_and_matches_the_sampler():
+    # two words: "remove one" has 2 patterns of probability 1/4, "remove both" 1/2
+    for n in (1, 2, 5, 40):
+        exact = 1 + 2 * (1 - 0.75 ** (n - 1)) + (1 - 0.5 ** (n - 1))
+        assert expected_distinct_perturbations(2, n) == pytest.approx(exact)
+    assert expected_distinct_perturbations(9, 10**7) == pytest.approx(2**9)
+    counts = [len(np.unique(perturbation_masks(9, 1000, s), axis=0)) for s in range(60)]
+    assert abs(np.mean(counts) - expected_distinct_perturbations(9, 1000)) < 3
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        expected_distinct_perturbations(9, 0)
 
 
 # --------------------------------------------------------------------------- random control

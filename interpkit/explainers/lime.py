@@ -183,3 +183,71 @@ def check_enough_samples(n_samples: int, n_words: int) -> None:
             "fewer the weights come from the ridge penalty, not the model. Pass n_samples="
             f"{max(needed, 1000)} or more (the default is 1000)"
         )
+
+
+# --------------------------------------------------------------------------- lime's sampler
+
+
+def perturbation_masks(n_words: int, n_samples: int, seed: int | None = 0) -> np.ndarray:
+    """Return the keep (1) / remove (0) masks ``LimeTextExplainer`` draws for ``n_words``.
+
+    Row 0 is the text itself (every word kept). Each other row first draws how many words
+    to remove, uniformly from 1 to ``n_words``, then which, uniformly without replacement:
+    the same calls on the same ``numpy.random.RandomState(seed)`` as lime 0.2.0.1, so
+    ``seed`` gives exactly the samples ``explain(..., method="lime", seed=seed)`` fits.
+    Shape ``(n_samples, n_words)``.
+
+    Example
+    -------
+    >>> perturbation_masks(3, 4, seed=0)
+    array([[1., 1., 1.],
+           [0., 1., 1.],
+           [0., 1., 0.],
+           [1., 1., 0.]])
+    """
+    from sklearn.utils import check_random_state
+
+    check_positive_int("n_words", n_words)
+    check_positive_int("n_samples", n_samples)
+    rng = check_random_state(seed)  # what lime does with its random_state
+    sizes = rng.randint(1, n_words + 1, n_samples - 1)
+    masks = np.ones((n_samples, n_words))
+    for row, size in enumerate(sizes, start=1):
+        masks[row, rng.choice(range(n_words), size, replace=False)] = 0
+    return masks
+
+
+def proximity_weights(masks: np.ndarray, kernel_width: float = 25.0) -> np.ndarray:
+    """Return lime's sample weights, ``sqrt(exp(-D**2 / kernel_width**2))``.
+
+    ``D`` is 100 × the cosine distance between a mask and the all-ones mask (the text itself).
+
+    A mask keeping ``m`` of ``d`` words has cosine distance ``1 - sqrt(m / d)``; the factor
+    100 is lime's, so with the default width 25 a sample keeping half the words weighs
+    about 0.50 and one keeping none 0.0003 (the text itself: 1).
+    """
+    from sklearn.metrics.pairwise import pairwise_distances
+
+    z = np.atleast_2d(np.asarray(masks, dtype=np.float64))
+    distances = pairwise_distances(z, np.ones((1, z.shape[1])), metric="cosine").ravel() * 100
+    return np.sqrt(np.exp(-(distances**2) / float(kernel_width) ** 2))
+
+
+def expected_distinct_perturbations(n_words: int, n_samples: int) -> float:
+    """Return the expected number of distinct texts among lime's ``n_samples`` (text included).
+
+    A text of ``d`` words has ``2**d`` keep/remove patterns; lime's sampler gives one that
+    removes ``k`` words the probability ``1 / (d * C(d, k))``, so short texts repeat many
+    samples (each distinct text is predicted once, see :class:`~interpkit.predict.Predictor`).
+    """
+    from math import comb
+
+    check_positive_int("n_words", n_words)
+    check_positive_int("n_samples", n_samples)
+    draws = n_samples - 1
+    seen = 1.0  # the text itself is always sample 0
+    for k in range(1, n_words + 1):
+        patterns = comb(n_words, k)
+        p = 1.0 / (n_words * patterns)
+        seen += patterns * -np.expm1(draws * np.log1p(-p)) if p < 1 else float(draws > 0)
+    return float(seen)
